@@ -1,0 +1,249 @@
+"""coverage.py data files: combine parallel files, then analyse every measured file once.
+
+The counts are coverage.py's own (`Analysis.numbers`), after the project's coverage.py
+configuration: include/omit, exclusions, `[paths]` remapping. Parsing the sources dominates
+the cost, so a large measurement is analysed in worker processes. Each worker builds its own
+`coverage.Coverage` after the fork: coverage.py erases a data file that a forked process
+reaches through an inherited object.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from covgate.errors import DataError, NothingToJudge
+from covgate.model import Counts, FileCoverage, Measurement
+
+if TYPE_CHECKING:
+    from coverage import Coverage
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+ProgressCallback = Callable[[int, int], None]
+
+# Below this many files a single process is faster than starting workers.
+PARALLEL_MIN_FILES = 40
+CHUNK = 16
+
+
+def is_coverage_data(path: Path) -> bool:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    """coverage.py resolves its configuration and relative patterns against the cwd."""
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def configured_data_file(root: Path) -> Path:
+    """The data file that the project's coverage.py configuration names (default .coverage)."""
+    from coverage import Coverage
+
+    with working_directory(root):
+        cov = Coverage(config_file=True)
+        return (root / cov.config.data_file).resolve()
+
+
+def parallel_siblings(data_file: Path) -> list[Path]:
+    """The `.coverage.*` files beside `data_file` that are coverage.py data."""
+    if not data_file.parent.is_dir():
+        return []
+    prefix = data_file.name + "."
+    return sorted(
+        p
+        for p in data_file.parent.iterdir()
+        if p.name.startswith(prefix) and p.is_file() and is_coverage_data(p)
+    )
+
+
+def check_readable(path: Path) -> None:
+    """Fail with a one-line error when `path` is not a usable coverage.py data file."""
+    from coverage import CoverageData
+    from coverage.exceptions import CoverageException
+
+    try:
+        data = CoverageData(basename=str(path), no_disk=False)
+        data.read()
+        data.measured_files()
+    except (CoverageException, sqlite3.Error) as exc:
+        raise DataError(f"{path}: not a readable coverage.py data file ({exc})") from None
+
+
+@contextlib.contextmanager
+def combined(paths: Sequence[Path], root: Path) -> Iterator[Path]:
+    """One data file holding `paths`: the file itself when there is one, else a temporary
+    combination. The user's files are never changed or deleted."""
+    for path in paths:
+        check_readable(path)
+    if len(paths) == 1:
+        yield paths[0]
+        return
+    from coverage import Coverage
+
+    folder = Path(tempfile.mkdtemp(prefix="covgate-"))
+    try:
+        target = folder / ".coverage"
+        with working_directory(root):
+            cov = Coverage(data_file=str(target), config_file=True)
+            cov.combine([str(p) for p in paths], strict=True, keep=True)
+            cov.save()
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def analyse(
+    data_file: Path,
+    root: Path,
+    *,
+    sources: tuple[str, ...] = (),
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Measurement:
+    """Analyse every reported file of `data_file` once, in parallel when it pays."""
+    morfs, branch = _reported_files(data_file, root)
+    if not morfs:
+        raise NothingToJudge(f"{data_file}: no measured file to report on")
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    chunks = [morfs[i : i + CHUNK] for i in range(0, len(morfs), CHUNK)]
+    results: list[FileCoverage] = []
+    if jobs <= 1 or len(morfs) < PARALLEL_MIN_FILES:
+        _init_worker(str(data_file), str(root))
+        try:
+            for chunk in chunks:
+                results.extend(_analyse_chunk(chunk))
+                if progress:
+                    progress(len(results), len(morfs))
+        finally:
+            _WORKER.clear()
+    else:
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(chunks)),
+            mp_context=_context(),
+            initializer=_init_worker,
+            initargs=(str(data_file), str(root)),
+        ) as pool:
+            for part in pool.map(_analyse_chunk, chunks):
+                results.extend(part)
+                if progress:
+                    progress(len(results), len(morfs))
+    results.sort(key=lambda f: f.path)
+    return Measurement(files=tuple(results), branch_measured=branch, sources=sources)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
+
+
+def _load(data_file: str, root: str) -> Coverage:
+    from coverage import Coverage
+    from coverage.exceptions import CoverageException
+
+    try:
+        with working_directory(Path(root)):
+            cov = Coverage(data_file=data_file, config_file=True)
+            cov.load()
+            cov._prepare_data_for_reporting()
+    except (CoverageException, sqlite3.Error) as exc:
+        raise DataError(f"{data_file}: cannot be read: {exc}") from None
+    return cov
+
+
+def reported_paths(data_file: Path, root: Path) -> list[str]:
+    """The project-relative paths of the files coverage.py would report on."""
+    return [_relative(f, str(root)) for f in _reported_files(data_file, root)[0]]
+
+
+def _reported_files(data_file: Path, root: Path) -> tuple[list[str], bool]:
+    """The measured files that coverage.py's own report would include, sorted."""
+    from coverage.files import GlobMatcher, prep_patterns
+
+    cov = _load(str(data_file), str(root))
+    data = cov.get_data()
+    files = sorted(data.measured_files())
+    config = cov.config
+    with working_directory(root):
+        if config.report_include:
+            include = GlobMatcher(prep_patterns(config.report_include), "report_include")
+            files = [f for f in files if include.match(f)]
+        if config.report_omit:
+            omit = GlobMatcher(prep_patterns(config.report_omit), "report_omit")
+            files = [f for f in files if not omit.match(f)]
+    return files, data.has_arcs()
+
+
+# Per worker process: its own Coverage object, built after the fork.
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(data_file: str, root: str) -> None:
+    _WORKER["cov"] = _load(data_file, root)
+    _WORKER["root"] = root
+
+
+def _analyse_chunk(morfs: Sequence[str]) -> list[FileCoverage]:
+    from coverage import Coverage
+    from coverage.exceptions import CoverageException, NotPython
+
+    cov = _WORKER["cov"]
+    root = str(_WORKER["root"])
+    assert isinstance(cov, Coverage)
+    found: list[FileCoverage] = []
+    with working_directory(Path(root)):
+        for morf in morfs:
+            try:
+                analysis = cov._analyze(morf)
+            except NotPython:
+                if morf.endswith((".py", ".pyw")) and not cov.config.ignore_errors:
+                    raise DataError(f"{morf}: measured, but not Python that parses") from None
+                continue
+            except (CoverageException, OSError) as exc:
+                if cov.config.ignore_errors:
+                    continue
+                raise DataError(f"{_relative(morf, root)}: {exc}") from None
+            numbers = analysis.numbers
+            missing = analysis.missing
+            partial = sorted(line for line in analysis.missing_branch_arcs() if line not in missing)
+            found.append(
+                FileCoverage(
+                    path=_relative(analysis.filename, root),
+                    counts=Counts(
+                        statements=numbers.n_statements,
+                        missing_statements=numbers.n_missing,
+                        branches=numbers.n_branches,
+                        missing_branches=numbers.n_missing_branches,
+                        partial_branches=numbers.n_partial_branches,
+                    ),
+                    missing_lines=tuple(sorted(missing)),
+                    partial_lines=tuple(partial),
+                )
+            )
+    return found
+
+
+def _relative(filename: str, root: str) -> str:
+    """`filename` relative to the project root, with '/'; absolute when outside it."""
+    absolute = os.path.abspath(os.path.join(root, filename))
+    relative = os.path.relpath(absolute, root)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return Path(absolute).as_posix()
+    return Path(relative).as_posix()

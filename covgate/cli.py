@@ -1,0 +1,222 @@
+"""The command line: parse, call the stages, write the reports, return the exit code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from covgate import __version__
+from covgate.errors import CovgateError, ExitCode
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ReportTarget:
+    format: str
+    path: Path | None
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options every command shares."""
+
+    root: Path | None
+    config: Path | None
+    fail_under: tuple[str, ...]
+    reports: tuple[ReportTarget, ...]
+    color: bool
+    verbosity: int
+
+
+def parse_report(value: str) -> ReportTarget:
+    from covgate.report import FORMATS
+
+    name, sep, path = value.partition(":")
+    if name not in FORMATS:
+        known = ", ".join(FORMATS)
+        raise click.BadParameter(
+            f"unknown format {name!r} (formats: {known})", param_hint="--report"
+        )
+    if sep and not path:
+        raise click.BadParameter(f"{value!r}: the path after ':' is empty", param_hint="--report")
+    return ReportTarget(name, Path(path) if sep else None)
+
+
+def use_color(no_color: bool, stream: Any) -> bool:
+    """--no-color, then NO_COLOR, then FORCE_COLOR, then whether the stream is a terminal."""
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def common_options(command: F) -> F:
+    decorators = [
+        click.option("-C", "--root", type=click.Path(path_type=Path), help="The project root."),
+        click.option(
+            "--config", type=click.Path(path_type=Path), help="covgate.toml or pyproject.toml."
+        ),
+        click.option(
+            "--fail-under",
+            multiple=True,
+            metavar="CLASS=PCT",
+            help="Override a class's minimum (overall=PCT too). Repeatable.",
+        ),
+        click.option(
+            "--report",
+            "reports",
+            multiple=True,
+            metavar="FORMAT[:PATH]",
+            help="terminal, json (to PATH, or to standard output). Repeatable.",
+        ),
+        click.option("--no-color", is_flag=True, help="Never colour the output."),
+        click.option("-q", "--quiet", count=True, help="Less output."),
+        click.option("-v", "--verbose", count=True, help="More output (every file)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def make_options(
+    *,
+    root: Path | None,
+    config: Path | None,
+    fail_under: tuple[str, ...],
+    reports: tuple[str, ...],
+    no_color: bool,
+    quiet: int,
+    verbose: int,
+) -> Options:
+    return Options(
+        root=root,
+        config=config,
+        fail_under=fail_under,
+        reports=tuple(parse_report(r) for r in reports) or (ReportTarget("terminal", None),),
+        color=use_color(no_color, sys.stdout),
+        verbosity=verbose - quiet,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="covgate")
+def cli() -> None:
+    """covgate: a coverage gate with its own threshold for each class of code."""
+
+
+@cli.command()
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@common_options
+def check(data: tuple[Path, ...], **options: Any) -> int:
+    """Gate existing coverage data without running tests.
+
+    DATA: .coverage files (combined), coverage.json, Cobertura XML or LCOV. Without DATA,
+    the data file the project's coverage.py configuration names, with its parallel files.
+    """
+    from covgate import commands
+
+    opts = make_options(**options)
+    with progress_bar(opts) as progress:
+        outcome = commands.check(
+            data, root=opts.root, config=opts.config, fail_under=opts.fail_under, progress=progress
+        )
+    write_reports(outcome, opts)
+    return outcome.exit_code
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@common_options
+def explain(paths: tuple[str, ...], **options: Any) -> int:
+    """Which class claims each PATH, by which pattern."""
+    from covgate import commands
+
+    opts = make_options(**options)
+    click.echo(commands.explain(paths, root=opts.root, config=opts.config), nl=False)
+    return ExitCode.OK
+
+
+@cli.command()
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@common_options
+def classes(data: tuple[Path, ...], **options: Any) -> int:
+    """The classes, their files, and patterns that match nothing or are shadowed."""
+    from covgate import commands
+
+    opts = make_options(**options)
+    click.echo(commands.classes(data, root=opts.root, config=opts.config), nl=False)
+    return ExitCode.OK
+
+
+def write_reports(outcome: Any, opts: Options) -> None:
+    from covgate.report import renderer
+
+    for target in opts.reports:
+        render = renderer(target.format)
+        if target.path is None:
+            color = opts.color and target.format == "terminal"
+            width = shutil.get_terminal_size().columns if color else None
+            text = render(outcome, color=color, width=width, verbosity=opts.verbosity)
+            click.echo(text, nl=False, color=color)
+            continue
+        text = render(outcome, color=False, width=None, verbosity=opts.verbosity)
+        try:
+            target.path.parent.mkdir(parents=True, exist_ok=True)
+            target.path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CovgateError(f"--report {target.format}:{target.path}: {exc.strerror}") from None
+
+
+@contextmanager
+def progress_bar(opts: Options) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on standard error while files are analysed, on a terminal only."""
+    if opts.verbosity < 0 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=None) as bar:
+        task = bar.add_task("analysing", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run covgate; return its exit code. Every exception ends here and gets its code."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="covgate",
+                          standalone_mode=False)  # fmt: skip
+    except CovgateError as exc:
+        click.echo(f"covgate: error: {exc}", err=True)
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        return int(ExitCode.USAGE)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("covgate: interrupted", err=True)
+        return int(ExitCode.INTERRUPTED)
+    except Exception:  # noqa: BLE001 - a crash must get its own exit code, never 1
+        traceback.print_exc()
+        click.echo("covgate: internal error (this is a bug in covgate; please report it)", err=True)
+        return int(ExitCode.INTERNAL)
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)

@@ -1,0 +1,141 @@
+"""What each command does, stage by stage, without the command line around it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from covgate import sources
+from covgate.analysis import ProgressCallback
+from covgate.classify import Classifier, pattern_usage
+from covgate.classify import explain as explain_path
+from covgate.config import Config, apply_fail_under, load_config
+from covgate.errors import NothingToJudge
+from covgate.evaluate import evaluate, exit_code
+from covgate.model import Measurement, Outcome, format_threshold
+
+
+def check(
+    data: Sequence[Path],
+    *,
+    root: Path | None = None,
+    config: Path | None = None,
+    fail_under: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
+) -> Outcome:
+    """`covgate check`: gate existing data."""
+    settings = load_config(root=root, config_file=config)
+    policy = apply_fail_under(settings.policy, fail_under)
+    paths = [Path(p) for p in data] or sources.default_data(settings.root)
+    measurement = sources.read_measurement(paths, settings.root, progress=progress)
+    evaluation = evaluate(measurement, policy)
+    return Outcome(
+        evaluation=evaluation,
+        exit_code=exit_code(evaluation),
+        precision=settings.precision,
+        notes=notes(settings, measurement),
+        root=settings.root,
+    )
+
+
+def notes(settings: Config, measurement: Measurement) -> tuple[str, ...]:
+    """Where the policy and the data came from, for the top of every report."""
+    return (
+        settings.describe_source(),
+        f"data: {', '.join(measurement.sources)} ({len(measurement.files)} files"
+        f"{', branch coverage' if measurement.branch_measured else ', line coverage only'})",
+    )
+
+
+def explain(paths: Sequence[str], *, root: Path | None, config: Path | None) -> str:
+    """`covgate explain`: which class claims each path and why."""
+    settings = load_config(root=root, config_file=config)
+    classifier = Classifier(settings.policy.classes)
+    lines = [settings.describe_source()]
+    for raw in paths:
+        path = project_path(raw, settings.root)
+        explanation = explain_path(classifier, path)
+        claimed = explanation.claimed_by
+        if claimed.class_name is None:
+            lines.append(f"{path}: unclassified (counts toward overall only)")
+        else:
+            lines.append(f"{path}: {claimed.class_name} (by {claimed.pattern!r})")
+        for candidate in explanation.candidates:
+            if candidate.class_name == claimed.class_name or candidate.matched_by is None:
+                continue
+            if candidate.excluded_by:
+                lines.append(
+                    f"    not {candidate.class_name}: {candidate.matched_by!r} matches, "
+                    f"but {candidate.excluded_by!r} removes it"
+                )
+            else:
+                lines.append(
+                    f"    also matches {candidate.class_name} by {candidate.matched_by!r}, "
+                    "but the first matching class wins"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def project_path(raw: str, root: Path) -> str:
+    """A path as the classes see it: relative to the project root, with '/'."""
+    candidate = Path(raw)
+    absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
+    if not candidate.is_absolute() and not absolute.exists():
+        return candidate.as_posix().removeprefix("./")
+    try:
+        return absolute.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return candidate.as_posix()
+
+
+_SKIPPED_FOLDERS = {"node_modules", "site-packages", "__pycache__", "build", "dist"}
+
+
+def project_python_files(root: Path) -> list[str]:
+    """Every .py file of the project, for `covgate classes` when there is no data yet."""
+    found: list[str] = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(
+            d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS
+        )
+        base = Path(folder).relative_to(root)
+        found.extend((base / f).as_posix() for f in sorted(files) if f.endswith(".py"))
+    return found
+
+
+def classes(data: Sequence[Path], *, root: Path | None, config: Path | None) -> str:
+    """`covgate classes`: each class with its file count; dead and shadowed patterns."""
+    settings = load_config(root=root, config_file=config)
+    paths, origin = _known_files(data, settings.root)
+    classifier = Classifier(settings.policy.classes)
+    memberships = classifier.classify_all(paths)
+    lines = [settings.describe_source(), f"files: {origin} ({len(paths)} files)"]
+    for path_class in settings.policy.classes:
+        count = sum(1 for m in memberships if m.class_name == path_class.name)
+        limit = path_class.thresholds.min
+        target = f"min {format_threshold(limit)} %" if limit is not None else "no min"
+        lines.append(f"{path_class.name}: {count} files, {target}")
+        lines.extend(f"    {pattern}" for pattern in path_class.paths)
+    unclassified = sum(1 for m in memberships if m.class_name is None)
+    lines.append(f"unclassified: {unclassified} files (counted in overall only)")
+    for use in pattern_usage(classifier, paths):
+        if use.unused:
+            lines.append(f"warning: {use.class_name}: {use.pattern!r} matches no file")
+        elif use.shadowed:
+            lines.append(
+                f"warning: {use.class_name}: {use.pattern!r} is shadowed: every file it "
+                "matches is claimed by an earlier class or pattern"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _known_files(data: Sequence[Path], root: Path) -> tuple[list[str], str]:
+    """The files to classify: from the data when there is any, else the project's .py files."""
+    if data:
+        return sources.file_paths(data, root), ", ".join(str(p) for p in data)
+    try:
+        found = sources.default_data(root)
+    except NothingToJudge:
+        return project_python_files(root), "the project's .py files (no coverage data yet)"
+    return sources.file_paths(found, root), "measured files in the coverage data"

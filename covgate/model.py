@@ -1,0 +1,322 @@
+"""The values passed between covgate's stages: all frozen, all plain data.
+
+Counts add up; percentages are derived from them, never averaged. Every decision uses
+`fractions.Fraction`, so 94.97 % never passes a 95 % threshold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What coverage.py measured for one file, or the sum for a group of files."""
+
+    statements: int = 0
+    missing_statements: int = 0
+    branches: int = 0
+    missing_branches: int = 0
+    partial_branches: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            statements=self.statements + other.statements,
+            missing_statements=self.missing_statements + other.missing_statements,
+            branches=self.branches + other.branches,
+            missing_branches=self.missing_branches + other.missing_branches,
+            partial_branches=self.partial_branches + other.partial_branches,
+        )
+
+    @classmethod
+    def sum(cls, counts: Iterable[Counts]) -> Counts:
+        total = cls()
+        for item in counts:
+            total = total + item
+        return total
+
+    @property
+    def covered(self) -> int:
+        return (self.statements - self.missing_statements) + (self.branches - self.missing_branches)
+
+    @property
+    def total(self) -> int:
+        return self.statements + self.branches
+
+    @property
+    def missing(self) -> int:
+        """Uncovered statements plus uncovered branches."""
+        return self.missing_statements + self.missing_branches
+
+    @property
+    def ratio(self) -> Fraction:
+        """The combined metric coverage.py reports, exactly; 1 when there is nothing to cover."""
+        return _ratio(self.covered, self.total)
+
+    @property
+    def line_ratio(self) -> Fraction:
+        return _ratio(self.statements - self.missing_statements, self.statements)
+
+    @property
+    def branch_ratio(self) -> Fraction:
+        return _ratio(self.branches - self.missing_branches, self.branches)
+
+    @property
+    def percent(self) -> float:
+        """The unrounded percentage, for machines (decisions use `ratio`)."""
+        return 100.0 * self.covered / self.total if self.total else 100.0
+
+
+def _ratio(covered: int, total: int) -> Fraction:
+    return Fraction(covered, total) if total else Fraction(1)
+
+
+@dataclass(frozen=True)
+class FileCoverage:
+    """One measured file. `path` is relative to the project root, with `/`."""
+
+    path: str
+    counts: Counts
+    missing_lines: tuple[int, ...] = ()
+    partial_lines: tuple[int, ...] = ()
+    """Executed lines with at least one branch exit never taken."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Everything read from one set of coverage data, analysed once."""
+
+    files: tuple[FileCoverage, ...]
+    branch_measured: bool
+    sources: tuple[str, ...] = ()
+    """Descriptions of the inputs, for the report (e.g. '.coverage (3 files combined)')."""
+
+
+# --- the policy -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-class limits. Percentages are exact fractions of 100 (95.5 is Fraction(191, 2))."""
+
+    min: Fraction | None = None
+    lines: Fraction | None = None
+    branches: Fraction | None = None
+    per_file: Fraction | None = None
+    max_missing: int | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) is None for f in dataclasses.fields(self))
+
+
+@dataclass(frozen=True)
+class PathClass:
+    """A named group of files with its own thresholds. The first class that matches wins."""
+
+    name: str
+    paths: tuple[str, ...]
+    thresholds: Thresholds
+    allow_empty: bool = False
+
+
+OVERALL = "overall"
+
+
+@dataclass(frozen=True)
+class Policy:
+    overall: Thresholds
+    classes: tuple[PathClass, ...]
+    is_default: bool = False
+    """True when no configuration named the classes and covgate's defaults apply."""
+
+
+# --- the verdicts -----------------------------------------------------------------------------
+
+
+class Metric(str, enum.Enum):
+    MIN = "min"
+    LINES = "lines"
+    BRANCHES = "branches"
+    PER_FILE = "per_file"
+    MAX_MISSING = "max_missing"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One threshold compared with one measured value.
+
+    For the percentage metrics `threshold` and `actual` are fractions of 100 (exact); for
+    `max_missing` they are counts. `needed` is how many more lines or branches must be covered
+    for the check to pass (0 when it passes). A `per_file` check names its file.
+    """
+
+    metric: Metric
+    threshold: Fraction
+    actual: Fraction
+    passed: bool
+    needed: int = 0
+    path: str | None = None
+
+
+class Status(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    EMPTY = "empty"
+    """No measured file, and the class allows it (or is a default class): skipped."""
+    NO_FILES = "no files"
+    """No measured file, and the class does not allow it: nothing to judge."""
+    INFO = "info"
+    """A group without thresholds (the unclassified files)."""
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One class, `overall`, or the unclassified files, with its checks."""
+
+    name: str
+    paths: tuple[str, ...]
+    files: tuple[FileCoverage, ...]
+    counts: Counts
+    thresholds: Thresholds
+    checks: tuple[Check, ...]
+    status: Status
+
+    @property
+    def passed(self) -> bool:
+        return self.status in (Status.PASSED, Status.EMPTY, Status.INFO)
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if not check.passed)
+
+    def most_missing(self, limit: int = 5) -> tuple[FileCoverage, ...]:
+        """The files with the most uncovered lines and branches, most first."""
+        with_missing = [f for f in self.files if f.counts.missing]
+        with_missing.sort(key=lambda f: (-f.counts.missing, f.path))
+        return tuple(with_missing[:limit])
+
+
+@dataclass(frozen=True)
+class ClassifiedFile:
+    file: FileCoverage
+    class_name: str | None
+    pattern: str | None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The gate's whole judgement of one measurement: what every report renders."""
+
+    overall: GroupResult
+    classes: tuple[GroupResult, ...]
+    unclassified: GroupResult
+    files: tuple[ClassifiedFile, ...]
+    policy: Policy
+    branch_measured: bool
+    sources: tuple[str, ...] = ()
+
+    @property
+    def thresholds_met(self) -> bool:
+        return self.overall.passed and all(result.passed for result in self.classes)
+
+    @property
+    def empty_classes(self) -> tuple[GroupResult, ...]:
+        return tuple(r for r in self.classes if r.status is Status.NO_FILES)
+
+    @property
+    def failed_groups(self) -> tuple[GroupResult, ...]:
+        return tuple(r for r in (*self.classes, self.overall) if r.status is Status.FAILED)
+
+
+@dataclass(frozen=True)
+class FailedTest:
+    name: str
+    message: str
+    kind: str = "failure"
+    """'failure' or 'error'."""
+
+
+@dataclass(frozen=True)
+class SlowTest:
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TestSummary:
+    passed: int
+    failed: int
+    errors: int
+    skipped: int
+    duration: float
+    failures: tuple[FailedTest, ...] = ()
+    slowest: tuple[SlowTest, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.errors + self.skipped
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.errors == 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one covgate command found: the evaluation, the tests, the exit code, the notes."""
+
+    evaluation: Evaluation | None
+    exit_code: int
+    precision: int = 2
+    tests: TestSummary | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    root: Path | None = None
+
+
+# --- display of exact numbers -----------------------------------------------------------------
+
+
+def floor_percent(ratio: Fraction, precision: int) -> str:
+    """A ratio as a percentage rounded *down* to `precision` decimals.
+
+    A failing figure is never shown at or above its threshold: 94.999 % shows as 94.99.
+    """
+    scale = 10**precision
+    scaled = math.floor(ratio * 100 * scale)
+    whole, fraction = divmod(scaled, scale)
+    return f"{whole}.{fraction:0{precision}d}" if precision else str(whole)
+
+
+def format_threshold(value: Fraction) -> str:
+    """A threshold as the user wrote it: 95, 94.5, 33.333 (never in scientific notation)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    # Thresholds come from decimal text, so the denominator divides a power of ten.
+    for digits in range(1, 12):
+        scaled = value * 10**digits
+        if scaled.denominator == 1:
+            whole, fraction = divmod(scaled.numerator, 10**digits)
+            return f"{whole}.{fraction:0{digits}d}"
+    return f"{float(value):g}"
+
+
+def line_ranges(lines: Sequence[int]) -> str:
+    """[1, 2, 3, 7, 9, 10] -> '1-3, 7, 9-10'."""
+    parts: list[str] = []
+    start = previous = None
+    for line in sorted(lines):
+        if previous is not None and line == previous + 1:
+            previous = line
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = line
+    if start is not None:
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+    return ", ".join(parts)

@@ -1,0 +1,131 @@
+"""The JSON report: one versioned document holding everything the terminal shows, exactly."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Any
+
+from covgate import __version__
+from covgate.model import Counts, Evaluation, GroupResult, Outcome, TestSummary
+
+SCHEMA_VERSION = 1
+
+
+def render(
+    outcome: Outcome, *, color: bool = False, width: int | None = None, verbosity: int = 0
+) -> str:
+    return json.dumps(document(outcome), indent=2) + "\n"
+
+
+def document(outcome: Outcome) -> dict[str, Any]:
+    evaluation = outcome.evaluation
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "covgate_version": __version__,
+        "passed": outcome.exit_code == 0,
+        "exit_code": outcome.exit_code,
+        "precision": outcome.precision,
+        "notes": list(outcome.notes),
+    }
+    if evaluation is not None:
+        doc.update(_evaluation(evaluation))
+    else:
+        doc.update({"overall": None, "classes": [], "unclassified": None, "files": []})
+    doc["tests"] = _tests(outcome.tests) if outcome.tests is not None else None
+    return doc
+
+
+def _evaluation(evaluation: Evaluation) -> dict[str, Any]:
+    return {
+        "default_policy": evaluation.policy.is_default,
+        "branch_measured": evaluation.branch_measured,
+        "sources": list(evaluation.sources),
+        "overall": _group(evaluation.overall),
+        "classes": [_group(group) for group in evaluation.classes],
+        "unclassified": {
+            "files": len(evaluation.unclassified.files),
+            **_counts(evaluation.unclassified.counts),
+            "paths": [f.path for f in evaluation.unclassified.files],
+        },
+        "files": [
+            {
+                "path": c.file.path,
+                "class": c.class_name,
+                "pattern": c.pattern,
+                **_counts(c.file.counts),
+                "missing_lines": list(c.file.missing_lines),
+                "partial_lines": list(c.file.partial_lines),
+            }
+            for c in evaluation.files
+        ],
+    }
+
+
+def _counts(counts: Counts) -> dict[str, Any]:
+    return {
+        "statements": counts.statements,
+        "missing_statements": counts.missing_statements,
+        "branches": counts.branches,
+        "missing_branches": counts.missing_branches,
+        "partial_branches": counts.partial_branches,
+        "covered": counts.covered,
+        "total": counts.total,
+        "percent": counts.percent,
+    }
+
+
+def _number(value: Fraction | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _group(group: GroupResult) -> dict[str, Any]:
+    limits = group.thresholds
+    return {
+        "name": group.name,
+        "paths": list(group.paths),
+        "status": group.status.value,
+        "files": len(group.files),
+        **_counts(group.counts),
+        "threshold": _number(limits.min),
+        "thresholds": {
+            "min": _number(limits.min),
+            "lines": _number(limits.lines),
+            "branches": _number(limits.branches),
+            "per_file": _number(limits.per_file),
+            "max_missing": limits.max_missing,
+        },
+        "passed": group.passed,
+        "checks": [
+            {
+                "metric": check.metric.value,
+                "threshold": float(check.threshold),
+                "actual": float(check.actual),
+                "passed": check.passed,
+                "needed": check.needed,
+                "path": check.path,
+            }
+            for check in group.checks
+        ],
+        "most_missing": [
+            {"path": f.path, "missing": f.counts.missing, "missing_lines": list(f.missing_lines)}
+            for f in group.most_missing()
+        ]
+        if not group.passed
+        else [],
+    }
+
+
+def _tests(tests: TestSummary) -> dict[str, Any]:
+    return {
+        "passed": tests.passed,
+        "failed": tests.failed,
+        "errors": tests.errors,
+        "skipped": tests.skipped,
+        "total": tests.total,
+        "duration": tests.duration,
+        "failures": [
+            {"name": f.name, "kind": f.kind, "message": f.message} for f in tests.failures
+        ],
+        "slowest": [{"name": s.name, "seconds": s.seconds} for s in tests.slowest],
+    }

@@ -1,0 +1,107 @@
+"""The terminal report: a rich table, colour only when asked for, plain text otherwise."""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from covgate.model import GroupResult, Outcome, Status, TestSummary
+from covgate.report import text
+
+PLAIN_WIDTH = 100
+FILES_SHOWN = 5
+UNCLASSIFIED_SHOWN = 10
+
+_STYLES = {
+    Status.PASSED: "green",
+    Status.FAILED: "bold red",
+    Status.EMPTY: "dim",
+    Status.NO_FILES: "bold red",
+    Status.INFO: "dim",
+}
+
+
+def render(
+    outcome: Outcome, *, color: bool = False, width: int | None = None, verbosity: int = 0
+) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        width=width or PLAIN_WIDTH,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    for note in outcome.notes:
+        console.print(note, style="dim")
+    if outcome.tests is not None:
+        _tests(console, outcome.tests)
+    evaluation = outcome.evaluation
+    if evaluation is not None:
+        _table(console, outcome, color)
+        for group in evaluation.classes:
+            if group.status is Status.NO_FILES:
+                console.print(text.empty_message(group), style="bold red")
+        for group in evaluation.failed_groups:
+            _misses(console, group, outcome.precision)
+        _unclassified(console, evaluation.unclassified)
+    style = "bold green" if outcome.exit_code == 0 else "bold red"
+    console.print(text.headline(outcome), style=style)
+    return buffer.getvalue()
+
+
+def _table(console: Console, outcome: Outcome, color: bool) -> None:
+    evaluation = outcome.evaluation
+    assert evaluation is not None
+    table = Table(box=box.SIMPLE_HEAVY if color else box.ASCII2, pad_edge=False)
+    for index, column in enumerate(text.COLUMNS):
+        table.add_column(column, justify="left" if index == 0 or index >= 7 else "right")
+    groups: list[GroupResult] = list(evaluation.classes)
+    if evaluation.unclassified.files:
+        groups.append(evaluation.unclassified)
+    groups.append(evaluation.overall)
+    for group, cells in zip(groups, text.rows(evaluation, outcome.precision), strict=True):
+        verdict = Text(cells[-1], style=_STYLES[group.status])
+        end_section = group is groups[-2] if len(groups) > 1 else False
+        table.add_row(*cells[:-1], verdict, end_section=end_section)
+    console.print(table)
+
+
+def _misses(console: Console, group: GroupResult, precision: int) -> None:
+    for check in group.failed_checks:
+        console.print(text.check_message(group.name, check, precision), style="red")
+    for file in group.most_missing(FILES_SHOWN):
+        console.print(f"    {file.path}: {file.counts.missing} missing: {text.file_gaps(file)}")
+
+
+def _unclassified(console: Console, group: GroupResult) -> None:
+    if not group.files:
+        return
+    names = [f.path for f in group.files[:UNCLASSIFIED_SHOWN]]
+    more = len(group.files) - len(names)
+    listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+    console.print(
+        f"{len(group.files)} unclassified files (counted in overall only): {listed}",
+        style="dim",
+    )
+
+
+def _tests(console: Console, tests: TestSummary) -> None:
+    console.print(
+        f"tests: {tests.passed} passed, {tests.failed} failed, {tests.errors} errors, "
+        f"{tests.skipped} skipped in {tests.duration:.2f}s",
+        style="bold" if tests.ok else "bold red",
+    )
+    for failure in tests.failures:
+        console.print(f"  {failure.kind.upper()} {failure.name}: {failure.message}", style="red")
+    if tests.slowest:
+        console.print("slowest tests:", style="dim")
+        for slow in tests.slowest:
+            console.print(f"  {slow.seconds:8.2f}s  {slow.name}", style="dim")

@@ -1,0 +1,146 @@
+"""Wording shared by every human-readable report: verdicts, misses, what would make them pass."""
+
+from __future__ import annotations
+
+from covgate.model import (
+    Check,
+    Evaluation,
+    FileCoverage,
+    GroupResult,
+    Metric,
+    Outcome,
+    Status,
+    floor_percent,
+    format_threshold,
+    line_ranges,
+)
+
+COLUMNS = (
+    "class",
+    "files",
+    "statements",
+    "missing",
+    "branches",
+    "partial",
+    "coverage",
+    "target",
+    "verdict",
+)
+
+VERDICTS = {
+    Status.PASSED: "pass",
+    Status.FAILED: "FAIL",
+    Status.EMPTY: "empty, skipped",
+    Status.NO_FILES: "NO FILES",
+    Status.INFO: "",
+}
+
+_WHAT = {
+    Metric.MIN: "lines or branches",
+    Metric.LINES: "lines",
+    Metric.BRANCHES: "branches",
+    Metric.PER_FILE: "lines or branches",
+    Metric.MAX_MISSING: "lines or branches",
+}
+
+
+def target(group: GroupResult) -> str:
+    """The `min` threshold, plus the other limits in short form."""
+    limits = group.thresholds
+    parts = []
+    if limits.min is not None:
+        parts.append(f"{format_threshold(limits.min)} %")
+    if limits.lines is not None:
+        parts.append(f"lines {format_threshold(limits.lines)} %")
+    if limits.branches is not None:
+        parts.append(f"branches {format_threshold(limits.branches)} %")
+    if limits.per_file is not None:
+        parts.append(f"each file {format_threshold(limits.per_file)} %")
+    if limits.max_missing is not None:
+        parts.append(f"max {limits.max_missing} missing")
+    return ", ".join(parts) if parts else "-"
+
+
+def row(group: GroupResult, precision: int) -> tuple[str, ...]:
+    """One table row, in the order of COLUMNS."""
+    counts = group.counts
+    empty = not group.files
+    return (
+        group.name,
+        str(len(group.files)),
+        str(counts.statements),
+        str(counts.missing_statements),
+        str(counts.branches),
+        str(counts.partial_branches),
+        "-" if empty else f"{floor_percent(counts.ratio, precision)} %",
+        "" if group.status is Status.INFO else target(group),
+        VERDICTS[group.status],
+    )
+
+
+def rows(evaluation: Evaluation, precision: int) -> list[tuple[str, ...]]:
+    """The classes in config order, the unclassified files when there are any, overall."""
+    table = [row(group, precision) for group in evaluation.classes]
+    if evaluation.unclassified.files:
+        table.append(row(evaluation.unclassified, precision))
+    table.append(row(evaluation.overall, precision))
+    return table
+
+
+def check_message(name: str, check: Check, precision: int) -> str:
+    """'critical 94.12 % < 95 %: cover 3 more lines or branches'."""
+    more = f"cover {check.needed} more {_WHAT[check.metric]}"
+    if check.metric is Metric.MAX_MISSING:
+        return (
+            f"{name}: {check.actual} uncovered lines and branches > max_missing "
+            f"{check.threshold}: {more}"
+        )
+    shown = floor_percent(check.actual / 100, precision)
+    limit = format_threshold(check.threshold)
+    label = {
+        Metric.MIN: name,
+        Metric.LINES: f"{name} lines",
+        Metric.BRANCHES: f"{name} branches",
+        Metric.PER_FILE: f"{name} file {check.path}",
+    }[check.metric]
+    return f"{label} {shown} % < {limit} %: {more}"
+
+
+def file_gaps(file: FileCoverage) -> str:
+    """'12-14, 40; partial branches at 7, 9'."""
+    parts = []
+    if file.missing_lines:
+        parts.append(f"lines {line_ranges(file.missing_lines)}")
+    if file.partial_lines:
+        parts.append(f"partial branches at {line_ranges(file.partial_lines)}")
+    return "; ".join(parts)
+
+
+def empty_message(group: GroupResult) -> str:
+    patterns = ", ".join(group.paths)
+    return (
+        f"class '{group.name}' matched no measured file (paths: {patterns}): fix its paths, "
+        "or set allow_empty = true"
+    )
+
+
+def headline(outcome: Outcome) -> str:
+    """The closing line: what the gate decided."""
+    evaluation = outcome.evaluation
+    tests = outcome.tests
+    parts = []
+    if tests is not None and not tests.ok:
+        parts.append(f"tests failed ({tests.failed} failed, {tests.errors} errors)")
+    if evaluation is not None:
+        failed = evaluation.failed_groups
+        empty = evaluation.empty_classes
+        if failed:
+            names = ", ".join(g.name for g in failed)
+            parts.append(f"{len(failed)} below target ({names})")
+        if empty:
+            parts.append(f"{len(empty)} without files ({', '.join(g.name for g in empty)})")
+    if not parts and outcome.exit_code == 0:
+        return "covgate: passed, every threshold met"
+    if not parts:
+        return f"covgate: failed (exit {outcome.exit_code})"
+    return "covgate: FAILED: " + "; ".join(parts)

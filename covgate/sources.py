@@ -1,0 +1,369 @@
+"""Reads coverage data in every format covgate accepts and turns it into one `Measurement`.
+
+- coverage.py data files (`.coverage`, parallel `.coverage.*` combined): see `analysis`.
+- coverage.py JSON reports (format 2 and 3).
+- Cobertura XML, from coverage.py or any other tool: counts recomputed from the `<line>`
+  elements, classes of the same file merged, file names resolved against `<source>`.
+- LCOV tracefiles: repeated records of a file merged, counts recomputed from DA and BRDA.
+
+Reports are merged line by line when several are given, so the same file measured twice is
+counted once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.parsers import expat
+
+from covgate import analysis
+from covgate.analysis import ProgressCallback
+from covgate.errors import DataError, NothingToJudge
+from covgate.model import Counts, FileCoverage, Measurement
+
+COVERAGE = "coverage.py data"
+JSON = "coverage.py JSON"
+XML = "Cobertura XML"
+LCOV = "LCOV"
+MIXED = "cannot mix coverage.py data files with JSON, XML or LCOV reports: pass one kind"
+
+
+def sniff(path: Path) -> str:
+    """The format of a data file, judged by its content; DataError when it is none of ours."""
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, expected a coverage data file")
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4096)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read: {exc.strerror}") from None
+    if head.startswith(analysis.SQLITE_HEADER):
+        return COVERAGE
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{"):
+        return JSON
+    if text.startswith(b"<"):
+        return XML
+    if re.search(rb"^(TN|SF):", text, re.MULTILINE):
+        return LCOV
+    if not head:
+        raise DataError(f"{path}: is empty, expected coverage data")
+    raise DataError(
+        f"{path}: unknown format, expected a .coverage data file, coverage.json, "
+        "Cobertura XML or LCOV"
+    )
+
+
+def default_data(root: Path) -> list[Path]:
+    """The project's own data file and its parallel siblings (NothingToJudge when none)."""
+    data_file = analysis.configured_data_file(root)
+    files = [data_file] if data_file.is_file() else []
+    files += analysis.parallel_siblings(data_file)
+    if not files:
+        shown = _show(data_file, root)
+        raise NothingToJudge(
+            f"no coverage data: {shown} does not exist (run the tests under coverage first, "
+            "or use 'covgate run')"
+        )
+    return files
+
+
+def read_measurement(
+    paths: Sequence[Path],
+    root: Path,
+    *,
+    progress: ProgressCallback | None = None,
+) -> Measurement:
+    """Read and analyse `paths`, every file once."""
+    kinds = {path: sniff(path) for path in paths}
+    coverage_files = [p for p, kind in kinds.items() if kind == COVERAGE]
+    if coverage_files and len(coverage_files) != len(paths):
+        raise DataError(MIXED)
+    if coverage_files:
+        described = _describe(coverage_files, root)
+        with analysis.combined(coverage_files, root) as data_file:
+            measurement = analysis.analyse(data_file, root, sources=(described,), progress=progress)
+    else:
+        measurement = _read_reports(kinds, root)
+    if not measurement.files:
+        raise NothingToJudge(f"{', '.join(measurement.sources)}: no measured file")
+    return measurement
+
+
+def file_paths(paths: Sequence[Path], root: Path) -> list[str]:
+    """The measured files' paths, without analysing them (for `covgate classes`)."""
+    kinds = {path: sniff(path) for path in paths}
+    if all(kind == COVERAGE for kind in kinds.values()):
+        with analysis.combined(list(kinds), root) as data_file:
+            return analysis.reported_paths(data_file, root)
+    if any(kind == COVERAGE for kind in kinds.values()):
+        raise DataError(MIXED)
+    return [f.path for f in _read_reports(kinds, root).files]
+
+
+def _describe(files: Sequence[Path], root: Path) -> str:
+    if len(files) == 1:
+        return _show(files[0], root)
+    return f"{_show(files[0], root)} + {len(files) - 1} more combined"
+
+
+def _show(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# --- reports: merged line by line -------------------------------------------------------------
+
+
+@dataclass
+class _Lines:
+    """What a report says of one file: hits per statement line, taken per branch exit."""
+
+    lines: dict[int, bool] = field(default_factory=dict)
+    branches: dict[tuple[int, str], bool] = field(default_factory=dict)
+
+    def line(self, number: int, hit: bool) -> None:
+        self.lines[number] = self.lines.get(number, False) or hit
+
+    def branch(self, line: int, key: str, taken: bool) -> None:
+        self.branches[(line, key)] = self.branches.get((line, key), False) or taken
+
+    def to_file(self, path: str) -> FileCoverage:
+        missing = sorted(n for n, hit in self.lines.items() if not hit)
+        missing_set = set(missing)
+        missing_exits = [line for (line, _), taken in self.branches.items() if not taken]
+        partial = [line for line in missing_exits if line not in missing_set]
+        return FileCoverage(
+            path=path,
+            counts=Counts(
+                statements=len(self.lines),
+                missing_statements=len(missing),
+                branches=len(self.branches),
+                missing_branches=len(missing_exits),
+                partial_branches=len(partial),
+            ),
+            missing_lines=tuple(missing),
+            partial_lines=tuple(sorted(set(partial))),
+        )
+
+
+class _Merged:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files: dict[str, _Lines] = {}
+        self.branch_measured = False
+
+    def file(self, name: str, base: Path | None = None) -> _Lines:
+        return self.files.setdefault(self.relative(name, base), _Lines())
+
+    def relative(self, name: str, base: Path | None) -> str:
+        """A report's file name as a path relative to the project root, with '/'."""
+        name = name.replace("\\", "/")
+        candidate = Path(name)
+        if not candidate.is_absolute():
+            candidate = (base or self.root) / candidate
+        absolute = Path(os.path.normpath(candidate))
+        try:
+            return absolute.relative_to(self.root).as_posix()
+        except ValueError:
+            return absolute.as_posix()
+
+
+def _read_reports(kinds: dict[Path, str], root: Path) -> Measurement:
+    merged = _Merged(root.resolve())
+    readers = {JSON: _read_json, XML: _read_xml, LCOV: _read_lcov}
+    for path, kind in kinds.items():
+        readers[kind](path, merged)
+    files = tuple(lines.to_file(name) for name, lines in sorted(merged.files.items()))
+    sources = tuple(f"{_show(p, root)} ({kind})" for p, kind in kinds.items())
+    return Measurement(files=files, branch_measured=merged.branch_measured, sources=sources)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read: {exc}") from None
+
+
+def _read_json(path: Path, merged: _Merged) -> None:
+    try:
+        document = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
+        raise DataError(f"{path}: not a coverage.py JSON report (no 'files' object)")
+    meta = document.get("meta", {})
+    version = meta.get("format") if isinstance(meta, dict) else None
+    if version not in (2, 3):
+        raise DataError(f"{path}: unsupported coverage.py JSON format {version!r}, expected 3")
+    if meta.get("branch_coverage"):
+        merged.branch_measured = True
+    for name, entry in document["files"].items():
+        try:
+            _json_file(merged.file(name), entry)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise DataError(f"{path}: file {name!r}: malformed entry ({exc})") from None
+
+
+def _json_file(lines: _Lines, entry: dict[str, Any]) -> None:
+    for number in entry["executed_lines"]:
+        lines.line(int(number), True)
+    for number in entry["missing_lines"]:
+        lines.line(int(number), False)
+    for source, target in entry.get("executed_branches", ()):
+        lines.branch(int(source), str(int(target)), True)
+    for source, target in entry.get("missing_branches", ()):
+        lines.branch(int(source), str(int(target)), False)
+
+
+_CONDITION = re.compile(r"\((\d+)/(\d+)\)")
+
+
+class _EntityDeclared(Exception):
+    pass
+
+
+class _CoberturaReader:
+    """Streams a Cobertura report through expat, refusing entity declarations (so neither a
+    billion-laughs bomb nor an external entity is ever expanded)."""
+
+    def __init__(self, path: Path, merged: _Merged) -> None:
+        self.path = path
+        self.merged = merged
+        self.bases: list[Path] = []
+        self.text: list[str] | None = None
+        self.current: _Lines | None = None
+        self.first = True
+
+    def read(self) -> None:
+        parser = expat.ParserCreate()
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.data
+        parser.EntityDeclHandler = self.refuse
+        parser.UnparsedEntityDeclHandler = self.refuse
+        parser.ExternalEntityRefHandler = self.refuse_external
+        try:
+            with self.path.open("rb") as stream:
+                parser.ParseFile(stream)
+        except _EntityDeclared as exc:
+            raise DataError(
+                f"{self.path}: declares the XML entity {exc.args[0]!r}; entities are refused"
+            ) from None
+        except expat.ExpatError as exc:
+            raise DataError(f"{self.path}: not well-formed XML ({exc})") from None
+        except OSError as exc:
+            raise DataError(f"{self.path}: cannot be read: {exc}") from None
+
+    def refuse(self, name: str, *_: object) -> None:
+        raise _EntityDeclared(name)
+
+    def refuse_external(self, context: str, base: str | None, system: str | None,
+                        public: str | None) -> int:  # fmt: skip
+        raise _EntityDeclared(system or public or context)
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if self.first:
+            self.first = False
+            if tag != "coverage":
+                raise DataError(f"{self.path}: not a Cobertura report (root element <{tag}>)")
+            if _int_attr(tag, attrs, "branches-valid", self.path) > 0:
+                self.merged.branch_measured = True
+        elif tag == "source":
+            self.text = []
+        elif tag == "class":
+            name = attrs.get("filename")
+            if not name:
+                raise DataError(f"{self.path}: a <class> element has no filename")
+            base = _resolve_base(name, self.bases, self.merged.root)
+            self.current = self.merged.file(name, base)
+        elif tag == "line" and self.current is not None:
+            _xml_line(self.current, attrs, self.path)
+            if attrs.get("branch") == "true":
+                self.merged.branch_measured = True
+
+    def end(self, tag: str) -> None:
+        if tag == "source" and self.text is not None:
+            text = "".join(self.text).strip()
+            if text:
+                self.bases.append(Path(text))
+            self.text = None
+        elif tag == "class":
+            self.current = None
+
+    def data(self, text: str) -> None:
+        if self.text is not None:
+            self.text.append(text)
+
+
+def _read_xml(path: Path, merged: _Merged) -> None:
+    _CoberturaReader(path, merged).read()
+
+
+def _resolve_base(name: str, bases: Sequence[Path], root: Path) -> Path | None:
+    """The <source> that `name` lives under: the first where it exists, else the first."""
+    resolved = [b if b.is_absolute() else root / b for b in bases]
+    for base in resolved:
+        if (base / name).exists():
+            return base
+    return resolved[0] if resolved else None
+
+
+def _xml_line(lines: _Lines, attrs: dict[str, str], path: Path) -> None:
+    number = _int_attr("line", attrs, "number", path)
+    lines.line(number, _int_attr("line", attrs, "hits", path) > 0)
+    if attrs.get("branch") != "true":
+        return
+    condition = _CONDITION.search(attrs.get("condition-coverage", ""))
+    if not condition:
+        raise DataError(f"{path}: line {number}: branch without condition-coverage '(k/n)'")
+    taken, total = int(condition.group(1)), int(condition.group(2))
+    for index in range(total):
+        lines.branch(number, str(index), index < taken)
+
+
+def _int_attr(tag: str, attrs: dict[str, str], name: str, path: Path) -> int:
+    value = attrs.get(name, "0")
+    try:
+        return int(float(value))
+    except ValueError:
+        raise DataError(f"{path}: <{tag}> {name}={value!r} is not a number") from None
+
+
+def _read_lcov(path: Path, merged: _Merged) -> None:
+    current: _Lines | None = None
+    for number, raw in enumerate(_read_text(path).splitlines(), start=1):
+        record, _, value = raw.strip().partition(":")
+        try:
+            if record == "SF":
+                current = merged.file(value)
+            elif record == "end_of_record":
+                current = None
+            elif record in ("DA", "BRDA"):
+                if current is None:
+                    raise ValueError(f"{record} outside an SF record")
+                _lcov_record(current, record, value.split(","))
+                if record == "BRDA":
+                    merged.branch_measured = True
+        except (ValueError, IndexError) as exc:
+            raise DataError(
+                f"{path}:{number}: malformed LCOV line {raw.strip()!r} ({exc})"
+            ) from None
+
+
+def _lcov_record(lines: _Lines, record: str, fields: list[str]) -> None:
+    if record == "DA":
+        lines.line(int(fields[0]), int(fields[1]) > 0)
+    else:
+        line, block, branch, taken = fields[:4]
+        lines.branch(int(line), f"{block}.{branch}", taken not in ("-", "0") and int(taken) > 0)
