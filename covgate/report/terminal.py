@@ -12,7 +12,7 @@ from rich.text import Text
 from covgate.model import GroupResult, Outcome, Status, TestSummary
 from covgate.report import text
 
-PLAIN_WIDTH = 100
+PLAIN_WIDTH = 120
 FILES_SHOWN = 5
 UNCLASSIFIED_SHOWN = 10
 
@@ -60,9 +60,13 @@ def render(
 def _table(console: Console, outcome: Outcome, color: bool) -> None:
     evaluation = outcome.evaluation
     assert evaluation is not None
-    table = Table(box=box.SIMPLE_HEAVY if color else box.ASCII2, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAVY if color else box.ASCII2)
     for index, column in enumerate(text.COLUMNS):
-        table.add_column(column, justify="left" if index == 0 or index >= 7 else "right")
+        table.add_column(
+            column,
+            justify="left" if index == 0 or index >= 7 else "right",
+            no_wrap=column != "target",
+        )
     groups: list[GroupResult] = list(evaluation.classes)
     if evaluation.unclassified.files:
         groups.append(evaluation.unclassified)
@@ -88,7 +92,8 @@ def _unclassified(console: Console, group: GroupResult) -> None:
     more = len(group.files) - len(names)
     listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
     console.print(
-        f"{len(group.files)} unclassified files (counted in overall only): {listed}",
+        f"{text.plural(len(group.files), 'unclassified file', 'unclassified files')} "
+        f"(counted in overall only): {listed}",
         style="dim",
     )
 

@@ -30,18 +30,22 @@ COLUMNS = (
 VERDICTS = {
     Status.PASSED: "pass",
     Status.FAILED: "FAIL",
-    Status.EMPTY: "empty, skipped",
+    Status.EMPTY: "skipped",
     Status.NO_FILES: "NO FILES",
     Status.INFO: "",
 }
 
 _WHAT = {
-    Metric.MIN: "lines or branches",
-    Metric.LINES: "lines",
-    Metric.BRANCHES: "branches",
-    Metric.PER_FILE: "lines or branches",
-    Metric.MAX_MISSING: "lines or branches",
+    Metric.MIN: ("line or branch", "lines or branches"),
+    Metric.LINES: ("line", "lines"),
+    Metric.BRANCHES: ("branch", "branches"),
+    Metric.PER_FILE: ("line or branch", "lines or branches"),
+    Metric.MAX_MISSING: ("line or branch", "lines or branches"),
 }
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def target(group: GroupResult) -> str:
@@ -89,7 +93,8 @@ def rows(evaluation: Evaluation, precision: int) -> list[tuple[str, ...]]:
 
 def check_message(name: str, check: Check, precision: int) -> str:
     """'critical 94.12 % < 95 %: cover 3 more lines or branches'."""
-    more = f"cover {check.needed} more {_WHAT[check.metric]}"
+    one, many = _WHAT[check.metric]
+    more = f"cover {check.needed} more {one if check.needed == 1 else many}"
     if check.metric is Metric.MAX_MISSING:
         return (
             f"{name}: {check.actual} uncovered lines and branches > max_missing "
@@ -110,7 +115,8 @@ def file_gaps(file: FileCoverage) -> str:
     """'12-14, 40; partial branches at 7, 9'."""
     parts = []
     if file.missing_lines:
-        parts.append(f"lines {line_ranges(file.missing_lines)}")
+        word = "line" if len(file.missing_lines) == 1 else "lines"
+        parts.append(f"{word} {line_ranges(file.missing_lines)}")
     if file.partial_lines:
         parts.append(f"partial branches at {line_ranges(file.partial_lines)}")
     return "; ".join(parts)

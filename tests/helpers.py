@@ -1,0 +1,146 @@
+"""Small real projects for end-to-end tests: written to a folder, measured by coverage.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+
+AUTH = """\
+def check(token: str) -> str:
+    if not token:
+        return "empty"
+    if token.startswith("x"):
+        return "bad"
+    return "ok"
+
+
+def rotate(keys: list[str]) -> list[str]:
+    out = []
+    for key in keys:
+        if key:
+            out.append(key[::-1])
+    return out
+"""
+
+UTILS = """\
+def slug(text: str) -> str:
+    return text.lower().replace(" ", "-")
+
+
+def clamp(value: int, low: int, high: int) -> int:
+    if value < low:
+        return low
+    if value > high:
+        return high
+    return value
+"""
+
+MAIN = """\
+def main(flag: bool) -> int:
+    if flag:
+        return 1
+    return 2
+"""
+
+TESTS = """\
+from app.auth.tokens import check, rotate
+from app.main import main
+from app.utils.text import clamp, slug
+
+
+def test_auth() -> None:
+    assert check("") == "empty"
+    assert check("abc") == "ok"
+    assert rotate(["ab", ""]) == ["ba"]
+
+
+def test_utils() -> None:
+    assert slug("A b") == "a-b"
+    assert clamp(5, 0, 10) == 5
+    assert clamp(-1, 0, 10) == 0
+
+
+def test_main() -> None:
+    assert main(True) == 1
+"""
+
+COVERAGE_CONFIG = """\
+[tool.coverage.run]
+source = ["app"]
+branch = true
+"""
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def small_project(root: Path, covgate: str = "", *, relative_files: bool = False) -> Path:
+    """A package with auth, utils and unclassified code, partly covered by its tests.
+
+    With `relative_files`, the data records paths relative to the root, so a copy of the
+    measured folder can be checked elsewhere.
+    """
+    coverage = COVERAGE_CONFIG + ("relative_files = true\n" if relative_files else "")
+    write_files(
+        root,
+        {
+            "app/__init__.py": "",
+            "app/auth/__init__.py": "",
+            "app/auth/tokens.py": AUTH,
+            "app/utils/__init__.py": "",
+            "app/utils/text.py": UTILS,
+            "app/main.py": MAIN,
+            "tests/test_app.py": TESTS,
+            "pyproject.toml": coverage + covgate,
+        },
+    )
+    return root
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without anything that would steer coverage.py or covgate."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COV_CORE"))}
+    env.pop("GITHUB_ACTIONS", None)
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def measure(root: Path, *args: str) -> None:
+    """Run the project's tests under coverage.py: `.coverage` lands in `root`."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coverage",
+            "run",
+            *args,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=root,
+        env=clean_env(),
+        check=True,
+        capture_output=True,
+    )
+
+
+def coverage_report(root: Path, kind: str, *args: str) -> None:
+    """`coverage json|xml|lcov` of the project's data."""
+    subprocess.run(
+        [sys.executable, "-m", "coverage", kind, "-q", *args],
+        cwd=root,
+        env=clean_env(),
+        check=True,
+        capture_output=True,
+    )

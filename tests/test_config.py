@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from covgate.config import DEFAULT_CLASSES, apply_fail_under, load_config
+from covgate.errors import ConfigError
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_config_means_the_default_policy(tmp_path: Path) -> None:
+    config = load_config(root=tmp_path)
+    assert config.source is None
+    assert config.policy.is_default
+    assert [c.name for c in config.policy.classes] == ["critical", "business", "utils"]
+    assert config.policy.overall.min == 90
+    assert "default policy" in config.describe_source()
+
+
+def test_pyproject_without_classes_keeps_the_default_classes(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "pyproject.toml",
+        "[tool.covgate]\nprecision = 1\n[tool.covgate.overall]\nmin = 80\n",
+    )
+    config = load_config(root=tmp_path)
+    assert config.policy.classes == DEFAULT_CLASSES
+    assert config.policy.overall.min == 80
+    assert config.precision == 1
+
+
+def test_full_pyproject(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "pyproject.toml",
+        """
+[tool.covgate]
+tests = ["tests/unit"]
+pytest_args = ["-x"]
+workers = 2
+branch = false
+
+[[tool.covgate.classes]]
+name = "critical"
+paths = ["**/auth/**", "!**/migrations/**"]
+min = 94.9
+lines = 95
+branches = 90
+per_file = 80
+max_missing = 10
+
+[[tool.covgate.classes]]
+name = "rest"
+paths = ["**"]
+allow_empty = true
+""",
+    )
+    config = load_config(root=tmp_path)
+    first, rest = config.policy.classes
+    assert first.paths == ("**/auth/**", "!**/migrations/**")
+    assert first.thresholds.min == Fraction("94.9")  # exactly what was written
+    assert first.thresholds.max_missing == 10
+    assert rest.allow_empty
+    assert (config.tests, config.pytest_args, config.workers, config.branch) == (
+        ("tests/unit",),
+        ("-x",),
+        2,
+        False,
+    )
+    assert not config.policy.is_default
+
+
+def test_covgate_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", "[tool.covgate.overall]\nmin = 10\n")
+    write(tmp_path, "covgate.toml", "[overall]\nmin = 20\n")
+    assert load_config(root=tmp_path).policy.overall.min == 20
+
+
+def test_config_is_found_in_a_parent_folder_and_sets_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "covgate.toml", "[overall]\nmin = 20\n")
+    inner = tmp_path / "src" / "pkg"
+    inner.mkdir(parents=True)
+    monkeypatch.chdir(inner)
+    config = load_config()
+    assert config.root == tmp_path.resolve()
+    assert config.policy.overall.min == 20
+
+
+def test_explicit_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "gate.toml", "[overall]\nmin = 33\n")
+    config = load_config(config_file=path)
+    assert config.root == tmp_path.resolve()
+    assert config.policy.overall.min == 33
+
+
+CLASS = '[[tool.covgate.classes]]\nname = "critical"\npaths = ["**/auth/**"]\n'
+
+# Each bad configuration, the words its one-line error must hold.
+BAD = [
+    ("[tool.covgate]\nworkres = 2\n", ["tool.covgate.workres", "did you mean 'workers'"]),
+    (CLASS + "mn = 95\n", ["classes[0] (critical).mn", "did you mean 'min'"]),
+    ("[tool.covgate.overall]\nmin = 101\n", ["overall.min", "0 to 100", "101"]),
+    ("[tool.covgate.overall]\nmin = -1\n", ["overall.min", "0 to 100"]),
+    ("[tool.covgate.overall]\nmin = '95'\n", ["overall.min", "a string"]),
+    ("[tool.covgate.overall]\nmin = true\n", ["overall.min", "a boolean"]),
+    ("[tool.covgate.overall]\nmin = nan\n", ["overall.min", "0 to 100"]),
+    (CLASS + "max_missing = 1.5\n", ["max_missing", "whole number"]),
+    ('[tool.covgate]\nworkers = "many"\n', ["workers", '"auto"']),
+    ("[tool.covgate]\nbranch = 1\n", ["branch", "true or false"]),
+    ("[tool.covgate]\ntests = 'tests'\n", ["tests", "list of strings"]),
+    ("[tool.covgate]\nprecision = 9\n", ["precision", "0 to 6"]),
+    ('[[tool.covgate.classes]]\nname = ""\npaths = ["a"]\n', ["name", "non-empty"]),
+    ('[[tool.covgate.classes]]\npaths = ["a"]\n', ["classes[0].name", "non-empty"]),
+    (CLASS + CLASS, ["classes[1] (critical).name", "duplicate class name 'critical'"]),
+    ('[[tool.covgate.classes]]\nname = "overall"\npaths = ["a"]\n', ["reserved"]),
+    ('[[tool.covgate.classes]]\nname = "x"\npaths = []\n', ["paths", "non-empty list"]),
+    (
+        '[[tool.covgate.classes]]\nname = "x"\npaths = ["/abs/**"]\n',
+        ["malformed glob", "'/abs/**'"],
+    ),
+    (
+        '[[tool.covgate.classes]]\nname = "x"\npaths = ["a/[b"]\n',
+        ["malformed glob", "never closed"],
+    ),
+    ('[[tool.covgate.classes]]\nname = "x"\npaths = ["a**"]\n', ["malformed glob", "whole path"]),
+    ('[tool.covgate]\nclasses = "x"\n', ["classes", "array of tables"]),
+    ("[tool.covgate]\noverall = 90\n", ["overall", "expected a table"]),
+    ("[tool.covgate\nmin = 1\n", ["pyproject.toml", "not valid TOML"]),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), BAD)
+def test_bad_configuration_is_one_clear_line(tmp_path: Path, text: str, words: list[str]) -> None:
+    write(tmp_path, "pyproject.toml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(root=tmp_path)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("pyproject.toml")
+    for word in words:
+        assert word in message
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_config(config_file=tmp_path / "nope.toml")
+
+
+def test_pyproject_named_without_a_covgate_table(tmp_path: Path) -> None:
+    path = write(tmp_path, "pyproject.toml", "[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError, match=r"no \[tool.covgate\] table"):
+        load_config(config_file=path)
+    assert load_config(root=tmp_path).policy.is_default
+
+
+def test_root_must_be_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a folder"):
+        load_config(root=tmp_path / "missing")
+
+
+def test_fail_under_overrides_min(tmp_path: Path) -> None:
+    policy = load_config(root=tmp_path).policy
+    changed = apply_fail_under(policy, ["critical=99.5", "overall=50"])
+    assert changed.classes[0].thresholds.min == Fraction("99.5")
+    assert changed.classes[1].thresholds.min == 95
+    assert changed.overall.min == 50
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        ("critcal=90", ["no class named 'critcal'", "did you mean 'critical'"]),
+        ("critical=abc", ["'abc' is not a number"]),
+        ("critical=101", ["not a number from 0 to 100"]),
+        ("critical", ["expected CLASS=PCT"]),
+        ("=90", ["expected CLASS=PCT"]),
+    ],
+)
+def test_bad_fail_under(tmp_path: Path, option: str, words: list[str]) -> None:
+    policy = load_config(root=tmp_path).policy
+    with pytest.raises(ConfigError) as caught:
+        apply_fail_under(policy, [option])
+    for word in words:
+        assert word in str(caught.value)
