@@ -110,6 +110,27 @@ def combined(paths: Sequence[Path], root: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def combine_into(paths: Sequence[Path], target: Path, root: Path) -> None:
+    """Combine `paths` into `target`, replacing what was there (the project's data file after
+    `covgate run`, so that `coverage html` works afterwards)."""
+    from coverage import Coverage
+    from coverage.exceptions import CoverageException
+
+    partial = target.with_name(target.name + ".covgate-tmp")
+    try:
+        with working_directory(root):
+            cov = Coverage(data_file=str(partial), config_file=True)
+            cov.set_option("run:parallel", False)
+            cov.combine([str(p) for p in paths], strict=True, keep=True)
+            cov.save()
+        os.replace(partial, target)
+    except (CoverageException, sqlite3.Error, OSError) as exc:
+        raise DataError(f"{target}: cannot write the combined coverage data: {exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+
+
 def analyse(
     data_file: Path,
     root: Path,

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from covgate import __version__
+from covgate.config import Workers
 from covgate.errors import CovgateError, ExitCode
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -114,6 +115,51 @@ def make_options(
 @click.version_option(__version__, "--version", prog_name="covgate")
 def cli() -> None:
     """covgate: a coverage gate with its own threshold for each class of code."""
+
+
+class WorkersType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    name = "workers"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "auto" or isinstance(value, int):
+            return value
+        if str(value).isdigit():
+            return int(value)
+        self.fail(f'{value!r}: expected "auto" or a whole number >= 0', param, ctx)
+        return None  # not reached: fail() raises
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@click.option("-n", "--workers", type=WorkersType(), help='xdist workers: a number, 0, or "auto".')
+@common_options
+def run(pytest_args: tuple[str, ...], workers: Workers | None, **options: Any) -> int:
+    """Run the test suite under coverage, then gate it.
+
+    Arguments after -- go to pytest: covgate run -- -k auth -x
+    """
+    from covgate import commands
+
+    opts = make_options(**options)
+    machine_stdout = any(t.path is None and t.format != "terminal" for t in opts.reports)
+    stream = sys.stderr if machine_stdout else sys.stdout
+
+    def announce(line: str) -> None:
+        click.echo(line, file=stream)
+
+    with progress_bar(opts) as progress:
+        outcome = commands.run(
+            pytest_args,
+            root=opts.root,
+            config=opts.config,
+            fail_under=opts.fail_under,
+            workers=workers,
+            stdout_to_stderr=machine_stdout,
+            announce=announce,
+            progress=progress,
+        )
+    write_reports(outcome, opts)
+    return outcome.exit_code
 
 
 @cli.command()

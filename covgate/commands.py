@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from covgate import sources
+from covgate import analysis, durations, junit, sources
 from covgate.analysis import ProgressCallback
 from covgate.classify import Classifier, pattern_usage
 from covgate.classify import explain as explain_path
-from covgate.config import Config, apply_fail_under, load_config
-from covgate.errors import NothingToJudge
+from covgate.config import Config, Workers, apply_fail_under, load_config
+from covgate.errors import ConfigError, ExitCode, NothingToJudge
 from covgate.evaluate import evaluate, exit_code
 from covgate.model import Measurement, Outcome, format_threshold
+from covgate.runner import RunPlan, run_pytest, workspace
 
 
 def check(
@@ -139,3 +140,87 @@ def _known_files(data: Sequence[Path], root: Path) -> tuple[list[str], str]:
     except NothingToJudge:
         return project_python_files(root), "the project's .py files (no coverage data yet)"
     return sources.file_paths(found, root), "measured files in the coverage data"
+
+
+def run(
+    extra_args: Sequence[str],
+    *,
+    root: Path | None = None,
+    config: Path | None = None,
+    fail_under: Sequence[str] = (),
+    workers: Workers | None = None,
+    stdout_to_stderr: bool = False,
+    announce: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
+) -> Outcome:
+    """`covgate run`: the suite under coverage, then the gate."""
+    settings = load_config(root=root, config_file=config)
+    policy = apply_fail_under(settings.policy, fail_under)
+    record = durations.load(settings.root)
+    choice = durations.choose(settings.workers if workers is None else workers, record)
+    selection = () if _selects_tests(extra_args, settings.root) else settings.tests
+    plan = RunPlan(
+        root=settings.root,
+        pytest_args=(*selection, *settings.pytest_args, *extra_args),
+        workers=choice.workers,
+        branch=settings.branch,
+        stdout_to_stderr=stdout_to_stderr,
+    )
+    if announce:
+        announce(f"covgate: running pytest under coverage: {choice.reason}")
+    with workspace() as folder:
+        result = run_pytest(plan, folder)
+        if result.returncode == PYTEST_USAGE_ERROR:
+            raise ConfigError("pytest reported a usage error (see its message above)")
+        if result.returncode == PYTEST_NO_TESTS:
+            raise NothingToJudge("pytest collected no tests")
+        tests = junit.read_summary(result.junit) if result.junit.exists() else None
+        if tests is not None and result.returncode == 0 and not selection and not extra_args:
+            durations.save(
+                settings.root,
+                record,
+                junit.read_durations(result.junit),
+                durations.RunRecord(choice.workers, result.wall, tests.total),
+            )
+        tests_ok = result.returncode == 0
+        data_files = sorted(result.data_folder.iterdir())
+        if not data_files:
+            if not tests_ok:
+                return Outcome(
+                    evaluation=None,
+                    exit_code=ExitCode.TESTS_FAILED,
+                    precision=settings.precision,
+                    tests=tests,
+                    notes=(settings.describe_source(), f"workers: {choice.reason}"),
+                    root=settings.root,
+                )
+            raise NothingToJudge("the test run produced no coverage data")
+        target = analysis.configured_data_file(settings.root)
+        analysis.combine_into(data_files, target, settings.root)
+    shown = sources.show_path(target, settings.root)
+    measurement = analysis.analyse(target, settings.root, sources=(shown,), progress=progress)
+    evaluation = evaluate(measurement, policy)
+    return Outcome(
+        evaluation=evaluation,
+        exit_code=exit_code(evaluation, tests_ok),
+        precision=settings.precision,
+        tests=tests,
+        notes=(*notes(settings, measurement), f"workers: {choice.reason}"),
+        root=settings.root,
+    )
+
+
+PYTEST_USAGE_ERROR = 4
+PYTEST_NO_TESTS = 5
+
+
+def _selects_tests(args: Sequence[str], root: Path) -> bool:
+    """Whether the pytest arguments name tests (paths or node ids): then the configured
+    `tests` are not added, as pytest ignores its testpaths when given paths."""
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        path = arg.split("::", 1)[0]
+        if "::" in arg or (root / path).exists() or Path(path).exists():
+            return True
+    return False

@@ -67,7 +67,7 @@ def default_data(root: Path) -> list[Path]:
     files = [data_file] if data_file.is_file() else []
     files += analysis.parallel_siblings(data_file)
     if not files:
-        shown = _show(data_file, root)
+        shown = show_path(data_file, root)
         raise NothingToJudge(
             f"no coverage data: {shown} does not exist (run the tests under coverage first, "
             "or use 'covgate run')"
@@ -110,11 +110,11 @@ def file_paths(paths: Sequence[Path], root: Path) -> list[str]:
 
 def _describe(files: Sequence[Path], root: Path) -> str:
     if len(files) == 1:
-        return _show(files[0], root)
-    return f"{_show(files[0], root)} + {len(files) - 1} more combined"
+        return show_path(files[0], root)
+    return f"{show_path(files[0], root)} + {len(files) - 1} more combined"
 
 
-def _show(path: Path, root: Path) -> str:
+def show_path(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -184,7 +184,7 @@ def _read_reports(kinds: dict[Path, str], root: Path) -> Measurement:
     for path, kind in kinds.items():
         readers[kind](path, merged)
     files = tuple(lines.to_file(name) for name, lines in sorted(merged.files.items()))
-    sources = tuple(f"{_show(p, root)} ({kind})" for p, kind in kinds.items())
+    sources = tuple(f"{show_path(p, root)} ({kind})" for p, kind in kinds.items())
     return Measurement(files=files, branch_measured=merged.branch_measured, sources=sources)
 
 
