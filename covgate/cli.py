@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,7 +18,12 @@ from covgate import __version__
 from covgate.config import Workers
 from covgate.errors import CovgateError, ExitCode
 
+if TYPE_CHECKING:
+    from covgate.model import Outcome
+
 F = TypeVar("F", bound=Callable[..., Any])
+Progress = Callable[[int, int], None] | None
+Echo = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,11 @@ class Options:
     reports: tuple[ReportTarget, ...]
     color: bool
     verbosity: int
+
+    @property
+    def machine_stdout(self) -> bool:
+        """A machine-readable report owns standard output: everything else goes to stderr."""
+        return any(t.path is None and t.format in ("json", "markdown") for t in self.reports)
 
 
 def parse_report(value: str) -> ReportTarget:
@@ -80,7 +90,7 @@ def common_options(command: F) -> F:
             "reports",
             multiple=True,
             metavar="FORMAT[:PATH]",
-            help="terminal, json (to PATH, or to standard output). Repeatable.",
+            help="terminal, json, markdown, github (to PATH, or to standard output). Repeatable.",
         ),
         click.option("--no-color", is_flag=True, help="Never colour the output."),
         click.option("-q", "--quiet", count=True, help="Less output."),
@@ -141,25 +151,20 @@ def run(pytest_args: tuple[str, ...], workers: Workers | None, **options: Any) -
     from covgate import commands
 
     opts = make_options(**options)
-    machine_stdout = any(t.path is None and t.format != "terminal" for t in opts.reports)
-    stream = sys.stderr if machine_stdout else sys.stdout
 
-    def announce(line: str) -> None:
-        click.echo(line, file=stream)
-
-    with progress_bar(opts) as progress:
-        outcome = commands.run(
+    def work(progress: Progress, echo: Echo) -> Outcome:
+        return commands.run(
             pytest_args,
             root=opts.root,
             config=opts.config,
             fail_under=opts.fail_under,
             workers=workers,
-            stdout_to_stderr=machine_stdout,
-            announce=announce,
+            stdout_to_stderr=opts.machine_stdout,
+            announce=echo,
             progress=progress,
         )
-    write_reports(outcome, opts)
-    return outcome.exit_code
+
+    return gate(opts, work)
 
 
 @cli.command()
@@ -174,11 +179,42 @@ def check(data: tuple[Path, ...], **options: Any) -> int:
     from covgate import commands
 
     opts = make_options(**options)
-    with progress_bar(opts) as progress:
-        outcome = commands.check(
+
+    def work(progress: Progress, echo: Echo) -> Outcome:
+        return commands.check(
             data, root=opts.root, config=opts.config, fail_under=opts.fail_under, progress=progress
         )
-    write_reports(outcome, opts)
+
+    return gate(opts, work)
+
+
+def gate(opts: Options, work: Callable[[Progress, Echo], Outcome]) -> int:
+    """Do the work, write the reports; in GitHub Actions also the summary, outputs and
+    annotations (even when the gate fails), with untrusted output fenced off."""
+    from covgate import actions
+
+    stream = sys.stderr if opts.machine_stdout else sys.stdout
+
+    def echo(line: str) -> None:
+        click.echo(line, file=stream)
+
+    env = os.environ
+    if not actions.active(env, [t.format for t in opts.reports]):
+        with progress_bar(opts) as progress:
+            outcome = work(progress, echo)
+        write_reports(outcome, opts)
+        return outcome.exit_code
+    context = actions.GitHubContext.from_env(env)
+    try:
+        with actions.fenced(echo):
+            with progress_bar(opts) as progress:
+                outcome = work(progress, echo)
+            write_reports(outcome, opts)
+    except CovgateError as exc:
+        actions.publish_error(exc, context, echo)
+        raise
+    json_path = next((t.path for t in opts.reports if t.format == "json" and t.path), None)
+    actions.publish(outcome, context, json_path, echo)
     return outcome.exit_code
 
 
@@ -206,10 +242,12 @@ def classes(data: tuple[Path, ...], **options: Any) -> int:
     return ExitCode.OK
 
 
-def write_reports(outcome: Any, opts: Options) -> None:
+def write_reports(outcome: Outcome, opts: Options) -> None:
     from covgate.report import renderer
 
     for target in opts.reports:
+        if target.format == "github" and target.path is None:
+            continue  # GitHub mode: see gate()
         render = renderer(target.format)
         if target.path is None:
             color = opts.color and target.format == "terminal"

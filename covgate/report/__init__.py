@@ -18,6 +18,8 @@ class Renderer(Protocol):
 FORMATS: dict[str, str] = {
     "terminal": "covgate.report.terminal",
     "json": "covgate.report.json",
+    "markdown": "covgate.report.markdown",
+    "github": "covgate.report.github",
 }
 
 

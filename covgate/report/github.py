@@ -1,0 +1,130 @@
+"""GitHub Actions: workflow-command annotations and step outputs, escaped by GitHub's rules.
+
+Pure functions of an `Outcome`; the command line writes the files and the log lines.
+Annotation data escapes `%`, CR and LF; properties also `:` and `,` (what the runner
+unescapes). Everything else covgate prints in GitHub mode is fenced with `::stop-commands::`,
+so no file or test name echoed to the log can start a workflow command.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping
+
+from covgate.model import Check, GroupResult, Metric, Outcome, Status, floor_percent
+from covgate.report import text
+
+PER_LEVEL = 10
+
+
+def escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, **properties: str | int | None) -> str:
+    shown = ",".join(
+        f"{key}={escape_property(str(value))}"
+        for key, value in properties.items()
+        if value is not None
+    )
+    return f"::{name}{' ' + shown if shown else ''}::{escape_data(message)}"
+
+
+def new_token() -> str:
+    """A fresh token for `::stop-commands::`; it must not be guessable from the log."""
+    return secrets.token_hex(16)
+
+
+def error_annotations(outcome: Outcome, prefix: str = "") -> list[str]:
+    """`::error` lines for each class without files, each missed class and each file under
+    a per-file floor; at most PER_LEVEL, the last one saying how many more there are.
+
+    `prefix` turns project paths into repository paths (the project's folder in the
+    repository, with a trailing '/', or '').
+    """
+    evaluation = outcome.evaluation
+    if evaluation is None:
+        return []
+    errors: list[str] = []
+    for group in evaluation.classes:
+        if group.status is Status.NO_FILES:
+            errors.append(
+                command("error", text.empty_message(group), title=f"covgate: {group.name}")
+            )
+    for group in evaluation.failed_groups:
+        for check in group.failed_checks:
+            errors.append(_check_error(group, check, outcome.precision, prefix))
+    if len(errors) > PER_LEVEL:
+        more = len(errors) - (PER_LEVEL - 1)
+        errors = errors[: PER_LEVEL - 1]
+        summary = f"and {more} more missed thresholds: see the job summary"
+        errors.append(command("error", summary, title="covgate"))
+    return errors
+
+
+def _check_error(group: GroupResult, check: Check, precision: int, prefix: str) -> str:
+    message = text.check_message(group.name, check, precision)
+    if check.metric is Metric.PER_FILE and check.path is not None:
+        file = next((f for f in group.files if f.path == check.path), None)
+        line = _first_gap(file.missing_lines, file.partial_lines) if file else None
+        return command("error", message, file=prefix + check.path, line=line,
+                       title=f"covgate: {group.name} per-file floor")  # fmt: skip
+    worst = group.most_missing(1)
+    if worst:
+        return command(
+            "error",
+            message,
+            file=prefix + worst[0].path,
+            line=_first_gap(worst[0].missing_lines, worst[0].partial_lines),
+            title=f"covgate: {group.name} below target",
+        )
+    return command("error", message, title=f"covgate: {group.name} below target")
+
+
+def _first_gap(missing: tuple[int, ...], partial: tuple[int, ...]) -> int | None:
+    lines = [*missing[:1], *partial[:1]]
+    return min(lines) if lines else None
+
+
+def outputs(outcome: Outcome, report_json: str) -> dict[str, str]:
+    evaluation = outcome.evaluation
+    overall = ""
+    failed: list[str] = []
+    if evaluation is not None:
+        overall = floor_percent(evaluation.overall.counts.ratio, outcome.precision)
+        failed = [g.name for g in (*evaluation.failed_groups, *evaluation.empty_classes)]
+    return {
+        "passed": "true" if outcome.exit_code == 0 else "false",
+        "overall": overall,
+        "failed-classes": json.dumps(failed),
+        "report-json": report_json,
+    }
+
+
+def format_outputs(
+    values: Mapping[str, str], delimiter: Callable[[], str] = lambda: f"covgate_{new_token()}"
+) -> str:
+    """The $GITHUB_OUTPUT lines: `name=value`, or a heredoc with a random delimiter."""
+    lines = []
+    for name, value in values.items():
+        if "\n" in value or "\r" in value:
+            mark = delimiter()
+            while mark in value:
+                mark = delimiter()
+            lines.extend([f"{name}<<{mark}", value, mark])
+        else:
+            lines.append(f"{name}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def render(
+    outcome: Outcome, *, color: bool = False, width: int | None = None, verbosity: int = 0
+) -> str:
+    """The annotation lines, as `--report github:PATH` writes them."""
+    found = error_annotations(outcome)
+    return "\n".join(found) + "\n" if found else ""

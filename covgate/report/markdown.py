@@ -1,0 +1,121 @@
+"""The Markdown report, for a pull-request comment or a GitHub job summary.
+
+Every piece of text that comes from the project (file, class and test names, messages) is
+escaped, so a name can neither break the table nor inject HTML or Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+
+from covgate.model import Outcome, Status
+from covgate.report import text
+
+LIMIT = 1024 * 1024  # GitHub's limit for one step summary
+FILES_SHOWN = 5
+UNCLASSIFIED_SHOWN = 50
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "`": "&#96;"}
+_BACKSLASHED = set("\\|*_[]~")
+_LIST_OR_HEADING = re.compile(r"^(\d*)([-+#=.)])")
+
+
+def escape(value: str) -> str:
+    """Text safe in a Markdown table cell or list item: no HTML, no markup, one line."""
+    out = []
+    for char in value:
+        if char in _ENTITIES:
+            out.append(_ENTITIES[char])
+        elif char in _BACKSLASHED:
+            out.append("\\" + char)
+        elif char in "\r\n\t\f\v\u2028\u2029":
+            out.append(" ")
+        else:
+            out.append(char)
+    # A leading '-', '+', '#', '=' or '1.' would start a list or a heading.
+    return _LIST_OR_HEADING.sub(r"\1\\\2", "".join(out))
+
+
+def render(
+    outcome: Outcome, *, color: bool = False, width: int | None = None, verbosity: int = 0
+) -> str:
+    return cap(lines(outcome), LIMIT)
+
+
+def lines(outcome: Outcome) -> list[str]:
+    evaluation = outcome.evaluation
+    passed = outcome.exit_code == 0
+    out = [f"## covgate: {'passed' if passed else 'FAILED'}", ""]
+    out.extend(f"- {escape(note)}" for note in outcome.notes)
+    out.append("")
+    if outcome.tests is not None:
+        tests = outcome.tests
+        out.append(
+            f"**Tests:** {tests.passed} passed, {tests.failed} failed, {tests.errors} errors, "
+            f"{tests.skipped} skipped in {tests.duration:.2f}s"
+        )
+        out.append("")
+        for failure in tests.failures[:20]:
+            out.append(f"- {failure.kind}: {escape(failure.name)}: {escape(failure.message)}")
+        if len(tests.failures) > 20:
+            out.append(f"- and {len(tests.failures) - 20} more")
+        if tests.failures:
+            out.append("")
+    if evaluation is not None:
+        out.append("| " + " | ".join(text.COLUMNS) + " |")
+        out.append("|" + "|".join([":--", *["--:"] * 6, ":--", ":--"]) + "|")
+        groups = [*evaluation.classes]
+        if evaluation.unclassified.files:
+            groups.append(evaluation.unclassified)
+        for group, cells in zip(groups, text.rows(evaluation, outcome.precision), strict=False):
+            shown = [escape(cell) for cell in cells]
+            if group.status in (Status.FAILED, Status.NO_FILES):
+                shown[-1] = f"**{shown[-1]}**"
+            out.append("| " + " | ".join(shown) + " |")
+        overall = [escape(cell) for cell in text.row(evaluation.overall, outcome.precision)]
+        out.append("| " + " | ".join(f"**{cell}**" if cell else "" for cell in overall) + " |")
+        out.append("")
+        misses = []
+        for group in evaluation.classes:
+            if group.status is Status.NO_FILES:
+                misses.append(f"- {escape(text.empty_message(group))}")
+        for group in evaluation.failed_groups:
+            for check in group.failed_checks:
+                misses.append(
+                    f"- {escape(text.check_message(group.name, check, outcome.precision))}"
+                )
+            for file in group.most_missing(FILES_SHOWN):
+                misses.append(
+                    f"  - {escape(file.path)}: {file.counts.missing} missing: "
+                    f"{escape(text.file_gaps(file))}"
+                )
+        if misses:
+            out.extend(["### What would make it pass", "", *misses, ""])
+        loose = evaluation.unclassified.files
+        if loose:
+            out.append(
+                f"<details><summary>{len(loose)} unclassified files (counted in overall only)"
+                "</summary>"
+            )
+            out.append("")
+            out.extend(f"- {escape(f.path)}" for f in loose[:UNCLASSIFIED_SHOWN])
+            if len(loose) > UNCLASSIFIED_SHOWN:
+                out.append(f"- and {len(loose) - UNCLASSIFIED_SHOWN} more")
+            out.extend(["", "</details>", ""])
+    out.append(escape(text.headline(outcome)))
+    return out
+
+
+def cap(lines: list[str], limit: int) -> str:
+    """Join `lines`, cut at a line boundary so that the result stays within `limit` bytes."""
+    note = "\n\n*(report truncated at {} KiB: the JSON report has everything)*\n"
+    budget = limit - len(note.format(limit // 1024).encode())
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        size = len(line.encode()) + 1
+        if used + size > budget:
+            return "\n".join(kept) + note.format(limit // 1024)
+        kept.append(line)
+        used += size
+    return "\n".join(kept) + "\n"
