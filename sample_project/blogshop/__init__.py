@@ -1,0 +1,7 @@
+"""blogshop: a small blog-and-shop backend used as covgate's sample project."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

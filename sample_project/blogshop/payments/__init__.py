@@ -1,0 +1,1 @@
+"""Payments: money, charges, refunds and idempotency keys."""

@@ -1,0 +1,1 @@
+"""Business services: accounts, blog posts and email verification."""
