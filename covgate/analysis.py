@@ -142,7 +142,7 @@ def analyse(
     """Analyse every reported file of `data_file` once, in parallel when it pays."""
     morfs, branch = _reported_files(data_file, root)
     if not morfs:
-        raise NothingToJudge(f"{data_file}: no measured file to report on")
+        raise NothingToJudge(f"{', '.join(sources) or data_file}: no measured file to report on")
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     chunks = [morfs[i : i + CHUNK] for i in range(0, len(morfs), CHUNK)]
     results: list[FileCoverage] = []

@@ -30,7 +30,7 @@ COVERAGE = "coverage.py data"
 JSON = "coverage.py JSON"
 XML = "Cobertura XML"
 LCOV = "LCOV"
-MIXED = "cannot mix coverage.py data files with JSON, XML or LCOV reports: pass one kind"
+MIXED = "cannot mix coverage.py data files ({}) with JSON, XML or LCOV reports ({}): pass one kind"
 
 
 def sniff(path: Path) -> str:
@@ -85,7 +85,7 @@ def read_measurement(
     kinds = {path: sniff(path) for path in paths}
     coverage_files = [p for p, kind in kinds.items() if kind == COVERAGE]
     if coverage_files and len(coverage_files) != len(paths):
-        raise DataError(MIXED)
+        raise DataError(_mixed(kinds))
     if coverage_files:
         described = _describe(coverage_files, root)
         with analysis.combined(coverage_files, root) as data_file:
@@ -104,8 +104,14 @@ def file_paths(paths: Sequence[Path], root: Path) -> list[str]:
         with analysis.combined(list(kinds), root) as data_file:
             return analysis.reported_paths(data_file, root)
     if any(kind == COVERAGE for kind in kinds.values()):
-        raise DataError(MIXED)
+        raise DataError(_mixed(kinds))
     return [f.path for f in _read_reports(kinds, root).files]
+
+
+def _mixed(kinds: dict[Path, str]) -> str:
+    data = ", ".join(str(p) for p, kind in kinds.items() if kind == COVERAGE)
+    reports = ", ".join(str(p) for p, kind in kinds.items() if kind != COVERAGE)
+    return MIXED.format(data, reports)
 
 
 def _describe(files: Sequence[Path], root: Path) -> str:
@@ -126,8 +132,15 @@ def show_path(path: Path, root: Path) -> str:
 
 @dataclass
 class _Lines:
-    """What a report says of one file: hits per statement line, taken per branch exit."""
+    """What reports say of one file: hits per statement line, taken per branch exit.
 
+    Within one format a branch exit has an identity (JSON: the target line, LCOV: block and
+    branch, Cobertura: its index), so the same exit measured twice counts once. Formats do
+    not share identities: where reports of different formats describe the same line, it
+    keeps the larger count of exits and of taken exits (never claiming more than either).
+    """
+
+    kind: str = ""
     lines: dict[int, bool] = field(default_factory=dict)
     branches: dict[tuple[int, str], bool] = field(default_factory=dict)
 
@@ -136,6 +149,30 @@ class _Lines:
 
     def branch(self, line: int, key: str, taken: bool) -> None:
         self.branches[(line, key)] = self.branches.get((line, key), False) or taken
+
+    def merge(self, other: _Lines) -> None:
+        for number, hit in other.lines.items():
+            self.line(number, hit)
+        if other.kind == self.kind:
+            for (line, key), taken in other.branches.items():
+                self.branch(line, key, taken)
+            return
+        mine, theirs = self._exits(), other._exits()
+        merged: dict[tuple[int, str], bool] = {}
+        for line in sorted(mine.keys() | theirs.keys()):
+            total = max(mine.get(line, (0, 0))[0], theirs.get(line, (0, 0))[0])
+            taken = max(mine.get(line, (0, 0))[1], theirs.get(line, (0, 0))[1])
+            merged.update({(line, f"#{i}"): i < taken for i in range(total)})
+        self.branches = merged
+        self.kind = "mixed"
+
+    def _exits(self) -> dict[int, tuple[int, int]]:
+        """Per branch line: (exits, taken exits)."""
+        counts: dict[int, tuple[int, int]] = {}
+        for (line, _), taken in self.branches.items():
+            total, done = counts.get(line, (0, 0))
+            counts[line] = (total + 1, done + taken)
+        return counts
 
     def to_file(self, path: str) -> FileCoverage:
         missing = sorted(n for n, hit in self.lines.items() if not hit)
@@ -157,13 +194,16 @@ class _Lines:
 
 
 class _Merged:
-    def __init__(self, root: Path) -> None:
+    """The files of one report (`kind` names its format)."""
+
+    def __init__(self, root: Path, kind: str) -> None:
         self.root = root
+        self.kind = kind
         self.files: dict[str, _Lines] = {}
         self.branch_measured = False
 
     def file(self, name: str, base: Path | None = None) -> _Lines:
-        return self.files.setdefault(self.relative(name, base), _Lines())
+        return self.files.setdefault(self.relative(name, base), _Lines(self.kind))
 
     def relative(self, name: str, base: Path | None) -> str:
         """A report's file name as a path relative to the project root, with '/'."""
@@ -179,18 +219,29 @@ class _Merged:
 
 
 def _read_reports(kinds: dict[Path, str], root: Path) -> Measurement:
-    merged = _Merged(root.resolve())
     readers = {JSON: _read_json, XML: _read_xml, LCOV: _read_lcov}
+    files: dict[str, _Lines] = {}
+    branch_measured = False
     for path, kind in kinds.items():
-        readers[kind](path, merged)
-    files = tuple(lines.to_file(name) for name, lines in sorted(merged.files.items()))
+        report = _Merged(root.resolve(), kind)
+        readers[kind](path, report)
+        branch_measured = branch_measured or report.branch_measured
+        for name, lines in report.files.items():
+            if name in files:
+                files[name].merge(lines)
+            else:
+                files[name] = lines
     sources = tuple(f"{show_path(p, root)} ({kind})" for p, kind in kinds.items())
-    return Measurement(files=files, branch_measured=merged.branch_measured, sources=sources)
+    return Measurement(
+        files=tuple(lines.to_file(name) for name, lines in sorted(files.items())),
+        branch_measured=branch_measured,
+        sources=sources,
+    )
 
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read: {exc}") from None
 
