@@ -160,9 +160,9 @@ class _Lines:
         mine, theirs = self._exits(), other._exits()
         merged: dict[tuple[int, str], bool] = {}
         for line in sorted(mine.keys() | theirs.keys()):
-            total = max(mine.get(line, (0, 0))[0], theirs.get(line, (0, 0))[0])
-            taken = max(mine.get(line, (0, 0))[1], theirs.get(line, (0, 0))[1])
-            merged.update({(line, f"#{i}"): i < taken for i in range(total)})
+            exits = max(mine.get(line, (0, 0))[0], theirs.get(line, (0, 0))[0])
+            done = max(mine.get(line, (0, 0))[1], theirs.get(line, (0, 0))[1])
+            merged.update({(line, f"#{i}"): i < done for i in range(exits)})
         self.branches = merged
         self.kind = "mixed"
 
