@@ -242,6 +242,27 @@ def classes(data: tuple[Path, ...], **options: Any) -> int:
     return ExitCode.OK
 
 
+@cli.command("init")
+@click.option("-C", "--root", type=click.Path(path_type=Path), help="The project root.")
+@click.option("--force", is_flag=True, help="Replace an existing covgate configuration.")
+def init_command(root: Path | None, force: bool) -> int:
+    """Write a starting configuration, with classes proposed from the project's layout.
+
+    Into pyproject.toml when the project has one, else covgate.toml.
+    """
+    from covgate.init import init
+
+    result = init(root or Path.cwd(), force=force)
+    click.echo(f"wrote the covgate configuration to {result.path}")
+    for proposal in result.proposals:
+        paths = ", ".join(proposal.paths)
+        click.echo(f"  {proposal.name}: min {proposal.minimum} %, {proposal.files} files ({paths})")
+    if not result.proposals:
+        click.echo("  no auth, payments, services or utils folders found: overall only")
+    click.echo("  overall: min 90 %")
+    return ExitCode.OK
+
+
 def write_reports(outcome: Outcome, opts: Options) -> None:
     from covgate.report import renderer
 
