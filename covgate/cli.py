@@ -290,9 +290,10 @@ def progress_bar(opts: Options) -> Iterator[Callable[[int, int], None] | None]:
     if opts.verbosity < 0 or not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True, console=None) as bar:
+    with Progress(transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("analysing", total=None)
 
         def update(done: int, total: int) -> None:

@@ -87,3 +87,17 @@ def test_json_counts_are_exact_and_consistent() -> None:
     assert files["app/auth/tokens.py"]["missing_lines"] == [12, 13, 40]
     assert doc["tests"]["failed"] == 1
     assert doc["tests"]["duration"] == 3.25
+
+
+def test_quiet_shows_only_the_misses_and_verbose_every_file() -> None:
+    normal = renderer("terminal")(canned.outcome(True), color=False)
+    quiet = renderer("terminal")(canned.outcome(True), color=False, verbosity=-1)
+    verbose = renderer("terminal")(canned.outcome(True), color=False, verbosity=1)
+    assert "| class" in normal
+    assert "| class" not in quiet
+    assert "slowest tests" not in quiet
+    assert "critical file app/auth/tokens.py" in quiet
+    assert "covgate: FAILED" in quiet
+    assert "| file" in verbose
+    assert "app/utils/slug.py" in verbose
+    assert "app/utils/slug.py" not in normal

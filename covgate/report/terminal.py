@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from covgate.model import GroupResult, Outcome, Status, TestSummary
+from covgate.model import GroupResult, Outcome, Status, TestSummary, floor_percent
 from covgate.report import text
 
 PLAIN_WIDTH = 120
@@ -39,13 +39,18 @@ def render(
         emoji=False,
         markup=False,
     )
-    for note in outcome.notes:
-        console.print(note, style="dim")
+    quiet = verbosity < 0
+    if not quiet:
+        for note in outcome.notes:
+            console.print(note, style="dim")
     if outcome.tests is not None:
-        _tests(console, outcome.tests)
+        _tests(console, outcome.tests, quiet)
     evaluation = outcome.evaluation
     if evaluation is not None:
-        _table(console, outcome, color)
+        if not quiet:
+            _table(console, outcome, color)
+        if verbosity > 0:
+            _files(console, outcome, color)
         for group in evaluation.classes:
             if group.status is Status.NO_FILES:
                 console.print(text.empty_message(group), style="bold red")
@@ -78,6 +83,27 @@ def _table(console: Console, outcome: Outcome, color: bool) -> None:
     console.print(table)
 
 
+def _files(console: Console, outcome: Outcome, color: bool) -> None:
+    """-v: every file with its class and coverage."""
+    evaluation = outcome.evaluation
+    assert evaluation is not None
+    table = Table(box=box.SIMPLE_HEAVY if color else box.ASCII2)
+    for column in ("file", "class", "statements", "missing", "branches", "partial", "coverage"):
+        table.add_column(column, justify="left" if column in ("file", "class") else "right")
+    for item in evaluation.files:
+        counts = item.file.counts
+        table.add_row(
+            item.file.path,
+            item.class_name or "-",
+            str(counts.statements),
+            str(counts.missing_statements),
+            str(counts.branches),
+            str(counts.partial_branches),
+            f"{floor_percent(counts.ratio, outcome.precision)} %",
+        )
+    console.print(table)
+
+
 def _misses(console: Console, group: GroupResult, precision: int) -> None:
     for check in group.failed_checks:
         console.print(text.check_message(group.name, check, precision), style="red")
@@ -98,7 +124,7 @@ def _unclassified(console: Console, group: GroupResult) -> None:
     )
 
 
-def _tests(console: Console, tests: TestSummary) -> None:
+def _tests(console: Console, tests: TestSummary, quiet: bool) -> None:
     console.print(
         f"tests: {tests.passed} passed, {tests.failed} failed, {tests.errors} errors, "
         f"{tests.skipped} skipped in {tests.duration:.2f}s",
@@ -106,7 +132,7 @@ def _tests(console: Console, tests: TestSummary) -> None:
     )
     for failure in tests.failures:
         console.print(f"  {failure.kind.upper()} {failure.name}: {failure.message}", style="red")
-    if tests.slowest:
+    if tests.slowest and not quiet:
         console.print("slowest tests:", style="dim")
         for slow in tests.slowest:
             console.print(f"  {slow.seconds:8.2f}s  {slow.name}", style="dim")
