@@ -77,7 +77,11 @@ def fenced(echo: Echo) -> Iterator[None]:
 def publish(outcome: Outcome, context: GitHubContext, report_json: Path | None, echo: Echo) -> None:
     """Write the summary, the outputs and the annotations, whatever the verdict."""
     if report_json is None:
-        report_json = context.temp / "covgate-report.json"
+        # A name of its own, so that a second covgate step keeps the first one's report.
+        context.temp.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix="covgate-report-", suffix=".json", dir=context.temp)
+        os.close(handle)
+        report_json = Path(name)
         _write(report_json, json_report.render(outcome), append=False)
     if context.write_summary and context.summary is not None:
         _write(context.summary, markdown.render(outcome) + "\n", append=True)
@@ -89,13 +93,15 @@ def publish(outcome: Outcome, context: GitHubContext, report_json: Path | None, 
             echo(line)
 
 
-def publish_error(error: CovgateError, context: GitHubContext, echo: Echo) -> None:
-    """An error that stopped the gate still sets the outputs and shows as an annotation."""
+def publish_error(error: BaseException, context: GitHubContext, echo: Echo) -> None:
+    """An error that stopped the gate (a crash included) still sets the outputs and shows as
+    an annotation."""
     if context.output is not None:
         values = {"passed": "false", "overall": "", "failed-classes": "[]", "report-json": ""}
         _write(context.output, github.format_outputs(values), append=True)
     if context.write_annotations:
-        echo(github.command("error", str(error), title="covgate"))
+        message = str(error) if isinstance(error, CovgateError) else repr(error)
+        echo(github.command("error", message or type(error).__name__, title="covgate"))
 
 
 def _write(path: Path, text: str, *, append: bool) -> None:

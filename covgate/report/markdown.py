@@ -17,7 +17,8 @@ UNCLASSIFIED_SHOWN = 50
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "`": "&#96;"}
 _BACKSLASHED = set("\\|*_[]~")
-_LIST_OR_HEADING = re.compile(r"^(\d*)([-+#=.)])")
+_ORDERED_ITEM = re.compile(r"^(\d+)([.)])(?=\s|$)")
+_BLOCK_MARK = re.compile(r"^([-+#=])")
 
 
 def escape(value: str) -> str:
@@ -33,7 +34,8 @@ def escape(value: str) -> str:
         else:
             out.append(char)
     # A leading '-', '+', '#', '=' or '1.' would start a list or a heading.
-    return _LIST_OR_HEADING.sub(r"\1\\\2", "".join(out))
+    escaped = _ORDERED_ITEM.sub(r"\1\\\2", "".join(out))
+    return _BLOCK_MARK.sub(r"\\\1", escaped)
 
 
 def render(
@@ -93,10 +95,8 @@ def lines(outcome: Outcome) -> list[str]:
             out.extend(["### What would make it pass", "", *misses, ""])
         loose = evaluation.unclassified.files
         if loose:
-            out.append(
-                f"<details><summary>{len(loose)} unclassified files (counted in overall only)"
-                "</summary>"
-            )
+            count = text.plural(len(loose), "unclassified file", "unclassified files")
+            out.append(f"<details><summary>{count} (counted in overall only)</summary>")
             out.append("")
             out.extend(f"- {escape(f.path)}" for f in loose[:UNCLASSIFIED_SHOWN])
             if len(loose) > UNCLASSIFIED_SHOWN:

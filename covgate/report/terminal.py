@@ -42,7 +42,7 @@ def render(
     quiet = verbosity < 0
     if not quiet:
         for note in outcome.notes:
-            console.print(note, style="dim")
+            _print(console, note, style="dim")
     if outcome.tests is not None:
         _tests(console, outcome.tests, quiet)
     evaluation = outcome.evaluation
@@ -53,13 +53,22 @@ def render(
             _files(console, outcome, color)
         for group in evaluation.classes:
             if group.status is Status.NO_FILES:
-                console.print(text.empty_message(group), style="bold red")
+                _print(console, text.empty_message(group), style="bold red")
         for group in evaluation.failed_groups:
             _misses(console, group, outcome.precision)
         _unclassified(console, evaluation.unclassified)
     style = "bold green" if outcome.exit_code == 0 else "bold red"
-    console.print(text.headline(outcome), style=style)
+    _print(console, text.headline(outcome), style=style)
     return buffer.getvalue()
+
+
+def _print(console: Console, renderable: object, style: str | None = None) -> None:
+    """Print one line or table; text never wraps (a long miss stays one log line) and
+    control characters in names are shown escaped."""
+    if isinstance(renderable, str):
+        console.print(text.printable(renderable), style=style, soft_wrap=True)
+    else:
+        console.print(renderable, style=style)
 
 
 def _table(console: Console, outcome: Outcome, color: bool) -> None:
@@ -79,8 +88,9 @@ def _table(console: Console, outcome: Outcome, color: bool) -> None:
     for group, cells in zip(groups, text.rows(evaluation, outcome.precision), strict=True):
         verdict = Text(cells[-1], style=_STYLES[group.status])
         end_section = group is groups[-2] if len(groups) > 1 else False
-        table.add_row(*cells[:-1], verdict, end_section=end_section)
-    console.print(table)
+        shown = [text.printable(cell) for cell in cells[:-1]]
+        table.add_row(*shown, verdict, end_section=end_section)
+    _print(console, table)
 
 
 def _files(console: Console, outcome: Outcome, color: bool) -> None:
@@ -93,22 +103,22 @@ def _files(console: Console, outcome: Outcome, color: bool) -> None:
     for item in evaluation.files:
         counts = item.file.counts
         table.add_row(
-            item.file.path,
-            item.class_name or "-",
+            text.printable(item.file.path),
+            text.printable(item.class_name or "-"),
             str(counts.statements),
             str(counts.missing_statements),
             str(counts.branches),
             str(counts.partial_branches),
             f"{floor_percent(counts.ratio, outcome.precision)} %",
         )
-    console.print(table)
+    _print(console, table)
 
 
 def _misses(console: Console, group: GroupResult, precision: int) -> None:
     for check in group.failed_checks:
-        console.print(text.check_message(group.name, check, precision), style="red")
+        _print(console, text.check_message(group.name, check, precision), style="red")
     for file in group.most_missing(FILES_SHOWN):
-        console.print(f"    {file.path}: {file.counts.missing} missing: {text.file_gaps(file)}")
+        _print(console, f"    {file.path}: {file.counts.missing} missing: {text.file_gaps(file)}")
 
 
 def _unclassified(console: Console, group: GroupResult) -> None:
@@ -117,7 +127,8 @@ def _unclassified(console: Console, group: GroupResult) -> None:
     names = [f.path for f in group.files[:UNCLASSIFIED_SHOWN]]
     more = len(group.files) - len(names)
     listed = ", ".join(names) + (f" and {more} more" if more > 0 else "")
-    console.print(
+    _print(
+        console,
         f"{text.plural(len(group.files), 'unclassified file', 'unclassified files')} "
         f"(counted in overall only): {listed}",
         style="dim",
@@ -125,14 +136,15 @@ def _unclassified(console: Console, group: GroupResult) -> None:
 
 
 def _tests(console: Console, tests: TestSummary, quiet: bool) -> None:
-    console.print(
+    _print(
+        console,
         f"tests: {tests.passed} passed, {tests.failed} failed, {tests.errors} errors, "
         f"{tests.skipped} skipped in {tests.duration:.2f}s",
         style="bold" if tests.ok else "bold red",
     )
     for failure in tests.failures:
-        console.print(f"  {failure.kind.upper()} {failure.name}: {failure.message}", style="red")
+        _print(console, f"  {failure.kind.upper()} {failure.name}: {failure.message}", style="red")
     if tests.slowest and not quiet:
-        console.print("slowest tests:", style="dim")
+        _print(console, "slowest tests:", style="dim")
         for slow in tests.slowest:
-            console.print(f"  {slow.seconds:8.2f}s  {slow.name}", style="dim")
+            _print(console, f"  {slow.seconds:8.2f}s  {slow.name}", style="dim")

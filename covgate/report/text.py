@@ -44,6 +44,20 @@ _WHAT = {
 }
 
 
+def printable(value: str) -> str:
+    """Control characters shown escaped ('\\n', '\\x1b'): a name never moves the cursor,
+    splits a log line or colours a terminal."""
+    if value.isprintable():
+        return value
+    out = []
+    for char in value:
+        if char.isprintable() or char == " ":
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1] if char in "\n\r\t" else f"\\u{ord(char):04x}")
+    return "".join(out)
+
+
 def plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
