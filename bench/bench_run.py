@@ -104,7 +104,7 @@ def main() -> int:
     project = prepare()
     py = sys.executable
     covgate = [py, "-m", "covgate", "run", "-q", "--no-color"]
-    runs: dict[str, list[Sequence[Sequence[str]]]] = {
+    runs: dict[str, list[list[str]]] = {
         "pytest (floor, no coverage)": [[py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]],
         "pytest -n 2 --cov --cov-branch + coverage report": [
             [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", f"--cov={MODULE}",
@@ -127,7 +127,7 @@ def main() -> int:
                 for stale in project.glob(".coverage*"):
                     if stale.name != ".coveragerc":
                         stale.unlink()
-            times[name].append(timed([list(c) for c in commands], project))
+            times[name].append(timed(commands, project))
         print(f"round {round_number + 1}: " + ", ".join(f"{t[-1]:.2f}s" for t in times.values()))
     print()
     print(f"{'command':<52} {'median':>8} {'min':>8}")
@@ -180,8 +180,8 @@ def sysmon(project: Path, rounds: int) -> None:
     command = [str(venv / "bin" / "covgate"), "run", "-q", "-n", "0"]
     results: dict[str, list[float]] = {"ctrace": [], "sysmon": []}
     for _ in range(rounds):
-        for core in results:
-            results[core].append(timed([command], line_only, {"COVERAGE_CORE": core}))
+        for core, seconds in results.items():
+            seconds.append(timed([command], line_only, {"COVERAGE_CORE": core}))
     c, s = (statistics.median(results[k]) for k in ("ctrace", "sysmon"))
     print(f"\nPython {python.parent.parent.name}, line coverage, covgate run serial:")
     print(f"  COVERAGE_CORE=ctrace {c:.2f}s, sysmon {s:.2f}s: sysmon takes {s / c:.3f} of the time")
