@@ -210,7 +210,7 @@ def gate(opts: Options, work: Callable[[Progress, Echo], Outcome]) -> int:
             with progress_bar(opts) as progress:
                 outcome = work(progress, echo)
             write_reports(outcome, opts)
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - written, then re-raised
+    except (Exception, KeyboardInterrupt) as exc:
         actions.publish_error(exc, context, echo)
         raise
     json_path = next((t.path for t in opts.reports if t.format == "json" and t.path), None)
