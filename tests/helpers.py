@@ -68,6 +68,20 @@ def test_main() -> None:
     assert main(True) == 1
 """
 
+# A serial policy with one class: small_project passes it (and misses critical=100).
+POLICY = """
+[tool.covgate]
+workers = 0
+
+[tool.covgate.overall]
+min = 50
+
+[[tool.covgate.classes]]
+name = "critical"
+paths = ["**/auth/**"]
+min = 80
+"""
+
 COVERAGE_CONFIG = """\
 [tool.coverage.run]
 source = ["app"]

@@ -35,7 +35,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from tests.helpers import clean_env, measure, small_project, write_files
+from tests.helpers import POLICY, clean_env, measure, small_project, write_files
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION_FILE = ROOT / "action.yml"
@@ -730,20 +730,6 @@ def action_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dev = sysconfig.get_paths()["purelib"]
     Path(purelib, "covgate-dev-dependencies.pth").write_text(dev + "\n", encoding="utf-8")
     return python
-
-
-POLICY = """
-[tool.covgate]
-workers = 0
-
-[tool.covgate.overall]
-min = 50
-
-[[tool.covgate.classes]]
-name = "critical"
-paths = ["**/auth/**"]
-min = 80
-"""
 
 
 def report_percent(overall: Mapping[str, int]) -> str:

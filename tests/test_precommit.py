@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import clean_env, small_project
+from tests.helpers import POLICY, clean_env, small_project
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
@@ -72,27 +72,13 @@ def test_the_manifest_validates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-POLICY = """
-[tool.covgate]
-workers = 0
-
-[tool.covgate.overall]
-min = 50
-
-[[tool.covgate.classes]]
-name = "critical"
-paths = ["**/auth/**"]
-min = {minimum}
-"""
-
-
 @pytest.mark.parametrize(("minimum", "passes"), [(80, True), (100, False)])
 def test_try_repo_runs_the_gate_before_a_push(tmp_path: Path, minimum: int, passes: bool) -> None:
     git = shutil.which("git")
     if git is None:
         pytest.skip("git is not installed")
     command = pre_commit()
-    project = small_project(tmp_path / "project", POLICY.format(minimum=minimum))
+    project = small_project(tmp_path / "project", POLICY.replace("min = 80", f"min = {minimum}"))
     env = environment(tmp_path / "home")
     covgate = shutil.which("covgate", path=env["PATH"])
     assert covgate is not None

@@ -13,20 +13,7 @@ from pathlib import Path
 import pytest
 
 from covgate.errors import ExitCode
-from tests.helpers import clean_env, small_project, write_files
-
-POLICY = """
-[tool.covgate]
-workers = 0
-
-[tool.covgate.overall]
-min = 50
-
-[[tool.covgate.classes]]
-name = "critical"
-paths = ["**/auth/**"]
-min = 80
-"""
+from tests.helpers import POLICY, clean_env, small_project, write_files
 
 
 def covgate(
