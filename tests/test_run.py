@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from covgate.cli import main
 from covgate.errors import ExitCode
 from tests.helpers import POLICY, clean_env, small_project, write_files
 
@@ -30,6 +31,20 @@ def covgate(
     )
 
 
+def covgate_here(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The same as `covgate`, but covgate itself runs in this process (pytest's child does
+    not): what it does before and after the tests is measured with the rest of the suite."""
+    monkeypatch.chdir(root)
+    for name in ("GITHUB_ACTIONS", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    code = main(list(args))
+    out, err = capfd.readouterr()
+    return subprocess.CompletedProcess(["covgate", *args], code, out, err)
+
+
 def report(root: Path) -> dict[str, object]:
     doc: dict[str, object] = json.loads((root / "report.json").read_text())
     return doc
@@ -40,8 +55,12 @@ def project(tmp_path: Path) -> Path:
     return small_project(tmp_path, POLICY)
 
 
-def test_run_passes_and_reports_tests(project: Path) -> None:
-    result = covgate(project, "run", "--report", "terminal", "--report", "json:report.json")
+def test_run_passes_and_reports_tests(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    result = covgate_here(
+        project, monkeypatch, capfd, "run", "--report", "terminal", "--report", "json:report.json"
+    )
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     doc = report(project)
     assert doc["tests"] == {**doc["tests"], "passed": 3, "failed": 0, "errors": 0, "skipped": 0}  # type: ignore[dict-item]
@@ -61,9 +80,13 @@ def test_run_passes_and_reports_tests(project: Path) -> None:
     assert (project / ".covgate" / "durations.json").exists()
 
 
-def test_failing_tests_exit_1_and_the_gate_is_still_shown(project: Path) -> None:
+def test_failing_tests_exit_1_and_the_gate_is_still_shown(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     write_files(project, {"tests/test_broken.py": "def test_broken():\n    assert 1 == 2, 'no'\n"})
-    result = covgate(project, "run", "--report", "terminal", "--report", "json:report.json")
+    result = covgate_here(
+        project, monkeypatch, capfd, "run", "--report", "terminal", "--report", "json:report.json"
+    )
     assert result.returncode == ExitCode.TESTS_FAILED
     assert "critical" in result.stdout
     assert "FAILURE tests/test_broken.py::test_broken: AssertionError: no" in result.stdout
