@@ -34,6 +34,13 @@ PARALLEL_MIN_FILES = 40
 CHUNK = 16
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (pinning and container limits included)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
 def is_coverage_data(path: Path) -> bool:
     try:
         with path.open("rb") as stream:
@@ -143,7 +150,7 @@ def analyse(
     morfs, branch = _reported_files(data_file, root)
     if not morfs:
         raise NothingToJudge(f"{', '.join(sources) or data_file}: no measured file to report on")
-    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    jobs = jobs if jobs is not None else available_cpus()
     chunks = [morfs[i : i + CHUNK] for i in range(0, len(morfs), CHUNK)]
     results: list[FileCoverage] = []
     if jobs <= 1 or len(morfs) < PARALLEL_MIN_FILES:

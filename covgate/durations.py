@@ -9,10 +9,10 @@ the recorded durations predict a clear gain, and it says which it chose and why.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from covgate.analysis import available_cpus
 from covgate.config import Workers
 
 STORE = Path(".covgate") / "durations.json"
@@ -88,7 +88,7 @@ def choose(setting: Workers, record: Record, cpus: int | None = None) -> Choice:
     """How many xdist workers to use (0: serial), and why."""
     if setting != "auto":
         return Choice(setting, f"{setting} workers (as set)" if setting else "serial (as set)")
-    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    cpus = cpus if cpus is not None else available_cpus()
     workers = cpus - 1  # the xdist controller needs a core of its own
     if workers < 2:
         return Choice(

@@ -1,0 +1,344 @@
+"""Benchmark `covgate check` against `coverage report` on a large generated project.
+
+    python bench/bench_check.py --rounds 5
+
+Generates the project of `gen_project.py` under bench/.work/check/ (reused while the
+generator's parameters and source are unchanged), measures it once with
+`python -m coverage run -m pytest -q` (branch coverage), checks that covgate and coverage.py
+count the same statements and branches, then times, alternating, `python -m coverage report`
+and `covgate check --report terminal --report json:FILE` in the project folder (outputs to
+/dev/null), and the start-up of `covgate --version`, `covgate --help` and
+`python -m coverage --version`. Prints medians, minimums and the ratio covgate / coverage
+report (target: <= 0.6). Timings are reported, never asserted.
+
+Python writes bytecode caches for these runs under bench/.work/check/pycache (as on a usual
+machine, even where PYTHONDONTWRITEBYTECODE is set), and one untimed run of each command
+warms them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import gen_project  # a sibling script, found through the sys.path entry above
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work" / "check"
+TARGET_RATIO = 0.6
+
+
+@dataclass(frozen=True)
+class Command:
+    label: str
+    argv: tuple[str, ...]
+    accepted: tuple[int, ...] = (0,)  # exit codes of a normal run
+    cpus: frozenset[int] | None = None  # pinned to these CPUs when set
+
+
+@dataclass(frozen=True)
+class Timing:
+    label: str
+    seconds: tuple[float, ...]
+    cpu: tuple[float, ...]  # CPU seconds of the process and its children, per run
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def parallelism(self) -> float:
+        """CPU time over wall time: about 2 when two worker processes really ran at once."""
+        return statistics.median(c / s for c, s in zip(self.cpu, self.seconds, strict=True))
+
+    def row(self) -> tuple[str, ...]:
+        return (
+            self.label,
+            f"{self.median:.3f}",
+            f"{self.best:.3f}",
+            f"{self.parallelism:.2f}",
+        )
+
+
+def bench_env() -> dict[str, str]:
+    """The environment of every timed process: the caller's, with bytecode caching on."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache")
+    return env
+
+
+def covgate_executable() -> str:
+    beside = Path(sys.executable).parent / "covgate"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("covgate")
+    if found is None:
+        raise SystemExit("covgate is not installed in this environment (pip install -e .)")
+    return found
+
+
+def run(argv: Sequence[str], cwd: Path, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        argv, cwd=cwd, env=bench_env(), capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
+        raise SystemExit(f"{' '.join(argv)}: exit code {result.returncode}")
+    return result
+
+
+def timed(command: Command, cwd: Path) -> tuple[float, float]:
+    """Wall and CPU time of one run, output discarded; an unexpected exit code stops the
+    benchmark."""
+    cpus = command.cpus
+
+    def pin() -> None:
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
+
+    before = os.times()
+    start = time.perf_counter()
+    code = subprocess.run(
+        command.argv,
+        cwd=cwd,
+        env=bench_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=pin if cpus is not None else None,
+        check=False,
+    ).returncode
+    elapsed = time.perf_counter() - start
+    after = os.times()
+    if code not in command.accepted:
+        raise SystemExit(f"{command.label}: exit code {code}")
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return elapsed, cpu
+
+
+def alternate(commands: Sequence[Command], rounds: int, cwd: Path) -> list[Timing]:
+    """Run every command once per round, reversing the order every other round."""
+    runs: dict[str, list[tuple[float, float]]] = {command.label: [] for command in commands}
+    for index in range(rounds):
+        for command in commands if index % 2 == 0 else list(reversed(commands)):
+            runs[command.label].append(timed(command, cwd))
+    return [
+        Timing(
+            command.label,
+            tuple(wall for wall, _ in runs[command.label]),
+            tuple(cpu for _, cpu in runs[command.label]),
+        )
+        for command in commands
+    ]
+
+
+def prepare(project: Path, modules: int, seed: int, regenerate: bool) -> None:
+    if not regenerate and gen_project.is_current(project, modules, seed):
+        print(f"project: {project} (reused: {modules} modules, seed {seed})")
+        return
+    start = time.perf_counter()
+    try:
+        summary = gen_project.generate(project, modules=modules, seed=seed)
+    except (FileExistsError, ValueError) as exc:
+        raise SystemExit(f"cannot generate the project: {exc}") from None
+    print(
+        f"project: {project} (generated in {time.perf_counter() - start:.1f} s: "
+        f"{summary.modules} modules, {summary.source_lines} lines, {summary.test_functions} tests)"
+    )
+
+
+def measure(project: Path) -> None:
+    """A fresh .coverage from the generated test suite, with branch coverage."""
+    for old in project.glob(".coverage*"):
+        old.unlink()
+    start = time.perf_counter()
+    result = run([sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q"], project)
+    last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    print(f"measured: coverage run -m pytest -q in {time.perf_counter() - start:.1f} s ({last})")
+
+
+def compare_counts(project: Path, covgate: str, scratch: Path) -> None:
+    """covgate's overall counts against coverage.py's own JSON totals: the same work is timed."""
+    ours = scratch / "covgate.json"
+    theirs = scratch / "coverage.json"
+    result = run([covgate, "check", "--report", f"json:{ours}"], project, check=False)
+    if result.returncode not in (0, 2):
+        sys.stderr.write(result.stdout[-3000:] + result.stderr[-3000:])
+        raise SystemExit(f"covgate check: exit code {result.returncode}")
+    run([sys.executable, "-m", "coverage", "json", "-q", "-o", str(theirs)], project)
+    overall = json.loads(ours.read_text(encoding="utf-8"))["overall"]
+    totals = json.loads(theirs.read_text(encoding="utf-8"))["totals"]
+    pairs = {
+        "statements": (overall["statements"], totals["num_statements"]),
+        "missing": (overall["missing_statements"], totals["missing_lines"]),
+        "branches": (overall["branches"], totals["num_branches"]),
+        "missing branches": (overall["missing_branches"], totals["missing_branches"]),
+    }
+    same = all(a == b for a, b in pairs.values())
+    shown = ", ".join(f"{name} {a}" for name, (a, _) in pairs.items())
+    verdict = "same as coverage.py" if same else f"DIFFERENT from coverage.py: {pairs}"
+    print(
+        f"counts: {overall['files']} files, {shown}; "
+        f"{overall['percent']:.2f} % ({verdict}); covgate exit code {result.returncode}"
+    )
+
+
+def usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def machine() -> None:
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs ({usable_cpus()} usable)")
+    print(
+        f"versions: Python {platform.python_version()}, coverage {version('coverage')}, "
+        f"covgate {version('covgate')}, pytest {version('pytest')}"
+    )
+
+
+def load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def table(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def compared(pairs: Sequence[Command], rounds: int, cwd: Path, ratio: str) -> list[tuple[str, ...]]:
+    """Table rows: each command's median and min, then the ratio of the second to the first."""
+    alternate(pairs, 1, cwd)  # warm the bytecode and file caches
+    base, ours = alternate(pairs, rounds, cwd)
+    return [
+        base.row(),
+        ours.row(),
+        (
+            f"  {ratio}",
+            f"{ours.median / base.median:.2f}",
+            f"{ours.best / base.best:.2f}",
+            "",
+        ),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=5, help="timed runs of each (default 5)")
+    parser.add_argument(
+        "--startup-runs", type=int, default=10, help="runs of each start-up (default 10)"
+    )
+    parser.add_argument(
+        "--modules",
+        type=int,
+        default=gen_project.DEFAULT_MODULES,
+        help=f"modules of the generated project (default {gen_project.DEFAULT_MODULES})",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=gen_project.DEFAULT_SEED, help="the generator's seed"
+    )
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=WORK / "project",
+        help="where the project is generated (default bench/.work/check/project)",
+    )
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the project")
+    parser.add_argument(
+        "--single-cpu",
+        action="store_true",
+        help="also time both commands pinned to one CPU (Linux), as on a busy or 1-CPU runner",
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.startup_runs < 1:
+        parser.error("--rounds and --startup-runs must be at least 1")
+    if args.single_cpu and not hasattr(os, "sched_setaffinity"):
+        parser.error("--single-cpu needs os.sched_setaffinity (Linux)")
+
+    machine()
+    covgate = covgate_executable()
+    project: Path = args.project.resolve()
+    prepare(project, args.modules, args.seed, args.regenerate)
+    measure(project)
+
+    with tempfile.TemporaryDirectory(prefix="covgate-bench-") as folder:
+        scratch = Path(folder)
+        compare_counts(project, covgate, scratch)
+        report = (sys.executable, "-m", "coverage", "report")
+        check = (covgate, "check", "--report", "terminal", "--report", f"json:{scratch / 'r.json'}")
+        print(f"load average before: {load()}")
+        rows = compared(
+            [
+                Command("coverage report", report),
+                # covgate exits 2 here: the generated project misses the default policy.
+                Command("covgate check (terminal + json)", check, (0, 2)),
+            ],
+            args.rounds,
+            project,
+            f"ratio covgate / coverage (target <= {TARGET_RATIO})",
+        )
+        if args.single_cpu:
+            one = frozenset({min(os.sched_getaffinity(0))})
+            rows += compared(
+                [
+                    Command("coverage report, 1 CPU", report, cpus=one),
+                    Command("covgate check, 1 CPU", check, (0, 2), cpus=one),
+                ],
+                args.rounds,
+                project,
+                "ratio covgate / coverage, 1 CPU",
+            )
+        startups = [
+            Command("python -c pass", (sys.executable, "-c", "pass")),
+            Command(
+                "python -m coverage --version", (sys.executable, "-m", "coverage", "--version")
+            ),
+            Command("covgate --version", (covgate, "--version")),
+            Command("covgate --help", (covgate, "--help")),
+        ]
+        alternate(startups, 1, project)
+        started = alternate(startups, args.startup_runs, project)
+        print(f"load average after: {load()}")
+
+    print(f"\ncheck vs report, {args.rounds} alternating rounds (wall time, seconds):")
+    print(table([("command", "median", "min", "cpu/wall"), *rows]))
+    print(f"\nstart-up, {args.startup_runs} alternating runs (wall time, seconds):")
+    print(table([("command", "median", "min", "cpu/wall"), *(t.row() for t in started)]))
+    print(
+        "\ncpu/wall: CPU time over wall time of a run (median), about the number of cores the"
+        f"\ncommand kept busy. covgate check well below {usable_cpus()} means other processes"
+        "\nwere using cores meanwhile; the ratio then says more about the machine than covgate."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
