@@ -82,10 +82,9 @@ def timed(
 
 
 def clean(project: Path) -> None:
-    for stale in [*project.glob(".coverage*"), project / ".covgate"]:
-        if stale.is_dir():
-            shutil.rmtree(stale)
-        elif stale.name != ".coveragerc":
+    shutil.rmtree(project / ".covgate", ignore_errors=True)
+    for stale in project.glob(".coverage*"):
+        if stale.name != ".coveragerc":
             stale.unlink()
 
 
