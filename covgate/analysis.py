@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 SQLITE_HEADER = b"SQLite format 3\x00"
 ProgressCallback = Callable[[int, int], None]
 
+DEFAULT_PRECISION = 2
 # Below this many files a single process is faster than starting workers.
 PARALLEL_MIN_FILES = 40
 CHUNK = 16
@@ -67,6 +68,15 @@ def configured_data_file(root: Path) -> Path:
     with working_directory(root):
         cov = Coverage(config_file=True)
         return (root / cov.config.data_file).resolve()
+
+
+def configured_precision(root: Path) -> int:
+    """The decimals the project's coverage.py reports show, when set above 0; else 2."""
+    from coverage import Coverage
+
+    with working_directory(root):
+        precision = Coverage(config_file=True).config.precision
+    return precision if precision > 0 else DEFAULT_PRECISION
 
 
 def parallel_siblings(data_file: Path) -> list[Path]:

@@ -34,10 +34,16 @@ def check(
     return Outcome(
         evaluation=evaluation,
         exit_code=exit_code(evaluation),
-        precision=settings.precision,
+        precision=precision(settings),
         notes=notes(settings, measurement),
         root=settings.root,
     )
+
+
+def precision(settings: Config) -> int:
+    if settings.precision is not None:
+        return settings.precision
+    return analysis.configured_precision(settings.root)
 
 
 def notes(settings: Config, measurement: Measurement) -> tuple[str, ...]:
@@ -189,7 +195,7 @@ def run(
                 return Outcome(
                     evaluation=None,
                     exit_code=ExitCode.TESTS_FAILED,
-                    precision=settings.precision,
+                    precision=precision(settings),
                     tests=tests,
                     notes=(settings.describe_source(), f"workers: {choice.reason}"),
                     root=settings.root,
@@ -203,7 +209,7 @@ def run(
     return Outcome(
         evaluation=evaluation,
         exit_code=exit_code(evaluation, tests_ok),
-        precision=settings.precision,
+        precision=precision(settings),
         tests=tests,
         notes=(*notes(settings, measurement), f"workers: {choice.reason}"),
         root=settings.root,

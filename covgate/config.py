@@ -58,7 +58,8 @@ class Config:
     pytest_args: tuple[str, ...] = ()
     workers: Workers = "auto"
     branch: bool = True
-    precision: int = 2
+    precision: int | None = None
+    """Decimals shown; None: coverage.py's `[report] precision` when set above 0, else 2."""
 
     def describe_source(self) -> str:
         if self.source is None:
@@ -220,8 +221,10 @@ def _build(table: Mapping[str, Any], path: Path, root: Path) -> Config:
     pytest_args = reader.strings(table, "pytest_args") or ()
     workers = _workers(reader, table.get("workers", "auto"))
     branch = reader.boolean(table, "branch", True)
-    precision = table.get("precision", 2)
-    if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 6:
+    precision = table.get("precision")
+    if precision is not None and (
+        isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 6
+    ):
         raise reader.fail("precision", f"expected a whole number from 0 to 6, got {precision!r}")
 
     overall = DEFAULT_OVERALL

@@ -308,3 +308,22 @@ def test_force_color(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         env=env, check=False,
     )  # fmt: skip
     assert "\x1b[" not in result.stdout
+
+
+def test_precision_follows_coverage_py_unless_set(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text + "\n[tool.coverage.report]\nprecision = 1\n")
+    _, out, _ = run(capsys, "check", "--report", "json")
+    assert json.loads(out)["precision"] == 1
+    own = text.replace(
+        "[tool.covgate.overall]", "[tool.covgate]\nprecision = 3\n[tool.covgate.overall]"
+    )
+    pyproject.write_text(own + "\n[tool.coverage.report]\nprecision = 1\n")
+    _, out, _ = run(capsys, "check", "--report", "json")
+    assert json.loads(out)["precision"] == 3
+    pyproject.write_text(text)
+    _, out, _ = run(capsys, "check", "--report", "json")
+    assert json.loads(out)["precision"] == 2
