@@ -6,6 +6,7 @@ COVGATE_CHILD_SPEC = "<data file><os.pathsep><branch 0|1>".
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -27,6 +28,9 @@ def main(argv: list[str]) -> int:
     if "-n" in argv and argv[argv.index("-n") + 1] != "0":
         # With xdist, the tests run in the workers: this process measuring nothing is normal.
         cov._warn_no_data = False
+    if importlib.util.find_spec("pytest_cov") is not None:
+        # A `--cov` in the project's addopts would start a second tracer that takes over.
+        argv = ["--no-cov", *argv]
     cov.start()
     try:
         import pytest

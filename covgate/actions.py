@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from covgate.errors import CovgateError
+import click
+
 from covgate.model import Outcome
 from covgate.report import github, markdown
 from covgate.report import json as json_report
@@ -75,33 +76,39 @@ def fenced(echo: Echo) -> Iterator[None]:
 
 
 def publish(outcome: Outcome, context: GitHubContext, report_json: Path | None, echo: Echo) -> None:
-    """Write the summary, the outputs and the annotations, whatever the verdict."""
+    """Write the outputs, the summary and the annotations, whatever the verdict. A file that
+    cannot be written is reported, and the others are still written."""
     if report_json is None:
         # A name of its own, so that a second covgate step keeps the first one's report.
-        context.temp.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix="covgate-report-", suffix=".json", dir=context.temp)
-        os.close(handle)
-        report_json = Path(name)
-        _write(report_json, json_report.render(outcome), append=False)
+        with contextlib.suppress(OSError):
+            context.temp.mkdir(parents=True, exist_ok=True)
+        try:
+            handle, name = tempfile.mkstemp(prefix="covgate-report-", suffix=".json",
+                                            dir=context.temp)  # fmt: skip
+            os.close(handle)
+        except OSError as exc:
+            _warn(f"cannot write the JSON report in {context.temp}: {exc.strerror}")
+        else:
+            report_json = Path(name)
+            _write(report_json, json_report.render(outcome), append=False)
+    if context.output is not None:
+        shown = str(report_json.resolve()) if report_json else ""
+        _write(context.output, github.format_outputs(github.outputs(outcome, shown)), append=True)
     if context.write_summary and context.summary is not None:
         _write(context.summary, markdown.render(outcome) + "\n", append=True)
-    if context.output is not None:
-        values = github.outputs(outcome, str(report_json.resolve()))
-        _write(context.output, github.format_outputs(values), append=True)
     if context.write_annotations:
         for line in github.error_annotations(outcome, context.prefix(outcome.root)):
             echo(line)
 
 
-def publish_error(error: BaseException, context: GitHubContext, echo: Echo) -> None:
+def publish_error(message: str, context: GitHubContext) -> None:
     """An error that stopped the gate (a crash included) still sets the outputs and shows as
     an annotation."""
     if context.output is not None:
         values = {"passed": "false", "overall": "", "failed-classes": "[]", "report-json": ""}
         _write(context.output, github.format_outputs(values), append=True)
     if context.write_annotations:
-        message = str(error) if isinstance(error, CovgateError) else repr(error)
-        echo(github.command("error", message or type(error).__name__, title="covgate"))
+        click.echo(github.command("error", message, title="covgate"))
 
 
 def _write(path: Path, text: str, *, append: bool) -> None:
@@ -110,8 +117,8 @@ def _write(path: Path, text: str, *, append: bool) -> None:
         with path.open("a" if append else "w", encoding="utf-8") as stream:
             stream.write(text)
     except OSError as exc:
-        raise CovgateError(f"{path}: cannot write: {exc.strerror}") from None
+        _warn(f"cannot write {path}: {exc.strerror}")
 
 
-def environment() -> Mapping[str, str]:
-    return os.environ
+def _warn(message: str) -> None:
+    click.echo(f"covgate: warning: {message}", err=True)

@@ -16,11 +16,10 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from covgate.errors import DataError, NothingToJudge
+from covgate.errors import ConfigError, DataError, NothingToJudge
 from covgate.model import Counts, FileCoverage, Measurement
 
 if TYPE_CHECKING:
@@ -61,21 +60,27 @@ def working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
+def project_coverage(root: Path, data_file: Path | None = None) -> Coverage:
+    """A `coverage.Coverage` with the project's own configuration (read in the root, as
+    coverage.py does); a configuration mistake is a one-line ConfigError."""
+    from coverage import Coverage
+    from coverage.exceptions import CoverageException
+
+    try:
+        with working_directory(root):
+            return Coverage(data_file=str(data_file) if data_file else None, config_file=True)
+    except CoverageException as exc:
+        raise ConfigError(f"coverage.py configuration in {root}: {exc}") from None
+
+
 def configured_data_file(root: Path) -> Path:
     """The data file that the project's coverage.py configuration names (default .coverage)."""
-    from coverage import Coverage
-
-    with working_directory(root):
-        cov = Coverage(config_file=True)
-        return (root / cov.config.data_file).resolve()
+    return (root / project_coverage(root).config.data_file).resolve()
 
 
 def configured_precision(root: Path) -> int:
     """The decimals the project's coverage.py reports show, when set above 0; else 2."""
-    from coverage import Coverage
-
-    with working_directory(root):
-        precision = Coverage(config_file=True).config.precision
+    precision = project_coverage(root).config.precision
     return precision if precision > 0 else DEFAULT_PRECISION
 
 
@@ -113,35 +118,38 @@ def combined(paths: Sequence[Path], root: Path) -> Iterator[Path]:
     if len(paths) == 1:
         yield paths[0]
         return
-    from coverage import Coverage
-
     folder = Path(tempfile.mkdtemp(prefix="covgate-"))
     try:
         target = folder / ".coverage"
-        with working_directory(root):
-            cov = Coverage(data_file=str(target), config_file=True)
-            cov.combine([str(p) for p in paths], strict=True, keep=True)
-            cov.save()
+        _combine(paths, target, root)
         yield target
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def combine_into(paths: Sequence[Path], target: Path, root: Path) -> None:
-    """Combine `paths` into `target`, replacing what was there (the project's data file after
-    `covgate run`, so that `coverage html` works afterwards)."""
-    from coverage import Coverage
+def _combine(paths: Sequence[Path], target: Path, root: Path) -> None:
     from coverage.exceptions import CoverageException
 
-    partial = target.with_name(target.name + ".covgate-tmp")
+    cov = project_coverage(root, target)
     try:
         with working_directory(root):
-            cov = Coverage(data_file=str(partial), config_file=True)
             cov.set_option("run:parallel", False)
             cov.combine([str(p) for p in paths], strict=True, keep=True)
             cov.save()
+    except (CoverageException, sqlite3.Error) as exc:
+        shown = ", ".join(p.name for p in paths)
+        raise DataError(f"cannot combine the coverage data files {shown}: {exc}") from None
+
+
+def combine_into(paths: Sequence[Path], target: Path, root: Path) -> None:
+    """Combine `paths` into `target`, replacing what was there (the project's data file after
+    `covgate run`, so that `coverage html` works afterwards)."""
+    # Not named like a parallel data file: a leftover must never be combined into a later run.
+    partial = target.with_name(target.name + "-covgate.tmp")
+    try:
+        _combine(paths, partial, root)
         os.replace(partial, target)
-    except (CoverageException, sqlite3.Error, OSError) as exc:
+    except OSError as exc:
         raise DataError(f"{target}: cannot write the combined coverage data: {exc}") from None
     finally:
         with contextlib.suppress(OSError):
@@ -161,25 +169,20 @@ def analyse(
     if not morfs:
         raise NothingToJudge(f"{', '.join(sources) or data_file}: no measured file to report on")
     jobs = jobs if jobs is not None else available_cpus()
-    chunks = [morfs[i : i + CHUNK] for i in range(0, len(morfs), CHUNK)]
+    tasks = [(str(data_file), str(root), morfs[i : i + CHUNK]) for i in range(0, len(morfs), CHUNK)]
     results: list[FileCoverage] = []
     if jobs <= 1 or len(morfs) < PARALLEL_MIN_FILES:
-        _init_worker(str(data_file), str(root))
         try:
-            for chunk in chunks:
-                results.extend(_analyse_chunk(chunk))
+            for task in tasks:
+                results.extend(_analyse_chunk(task))
                 if progress:
                     progress(len(results), len(morfs))
         finally:
             _WORKER.clear()
     else:
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(chunks)),
-            mp_context=_context(),
-            initializer=_init_worker,
-            initargs=(str(data_file), str(root)),
-        ) as pool:
-            for part in pool.map(_analyse_chunk, chunks):
+        # Leaving the block, normally or by an error or an interrupt, terminates the workers.
+        with _context().Pool(min(jobs, len(tasks))) as pool:
+            for part in pool.imap(_analyse_chunk, tasks):
                 results.extend(part)
                 if progress:
                     progress(len(results), len(morfs))
@@ -193,12 +196,11 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _load(data_file: str, root: str) -> Coverage:
-    from coverage import Coverage
     from coverage.exceptions import CoverageException
 
+    cov = project_coverage(Path(root), Path(data_file))
     try:
         with working_directory(Path(root)):
-            cov = Coverage(data_file=data_file, config_file=True)
             cov.load()
             cov._prepare_data_for_reporting()
     except (CoverageException, sqlite3.Error) as exc:
@@ -229,22 +231,19 @@ def _reported_files(data_file: Path, root: Path) -> tuple[list[str], bool]:
     return files, data.has_arcs()
 
 
-# Per worker process: its own Coverage object, built after the fork.
-_WORKER: dict[str, object] = {}
+# Per process: its own Coverage object, built after the fork on the first task (an error
+# there travels back with the task, where a failing pool initializer would respawn forever).
+_WORKER: dict[tuple[str, str], Coverage] = {}
 
 
-def _init_worker(data_file: str, root: str) -> None:
-    _WORKER["cov"] = _load(data_file, root)
-    _WORKER["root"] = root
-
-
-def _analyse_chunk(morfs: Sequence[str]) -> list[FileCoverage]:
-    from coverage import Coverage
+def _analyse_chunk(task: tuple[str, str, Sequence[str]]) -> list[FileCoverage]:
     from coverage.exceptions import CoverageException, NotPython
 
-    cov = _WORKER["cov"]
-    root = str(_WORKER["root"])
-    assert isinstance(cov, Coverage)
+    data_file, root, morfs = task
+    if (data_file, root) not in _WORKER:
+        _WORKER.clear()
+        _WORKER[(data_file, root)] = _load(data_file, root)
+    cov = _WORKER[(data_file, root)]
     found: list[FileCoverage] = []
     with working_directory(Path(root)):
         for morf in morfs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -73,12 +74,19 @@ def use_color(no_color: bool, stream: Any) -> bool:
     return bool(isatty and isatty())
 
 
+def project_options(command: F) -> F:
+    """-C/--root and --config: where the project and its configuration are."""
+    command = click.option(
+        "--config", type=click.Path(path_type=Path), help="covgate.toml or pyproject.toml."
+    )(command)
+    return click.option("-C", "--root", type=click.Path(path_type=Path), help="The project root.")(
+        command
+    )
+
+
 def common_options(command: F) -> F:
+    """The options of the commands that gate: the project, thresholds, reports, output."""
     decorators = [
-        click.option("-C", "--root", type=click.Path(path_type=Path), help="The project root."),
-        click.option(
-            "--config", type=click.Path(path_type=Path), help="covgate.toml or pyproject.toml."
-        ),
         click.option(
             "--fail-under",
             multiple=True,
@@ -98,7 +106,7 @@ def common_options(command: F) -> F:
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
-    return command
+    return project_options(command)
 
 
 def make_options(
@@ -111,11 +119,19 @@ def make_options(
     quiet: int,
     verbose: int,
 ) -> Options:
+    targets = tuple(parse_report(r) for r in reports) or (ReportTarget("terminal", None),)
+    to_stdout = [t.format for t in targets if t.path is None and t.format != "github"]
+    if len(to_stdout) > 1:
+        raise click.BadParameter(
+            f"{' and '.join(to_stdout)} would both go to standard output: give all but one "
+            "a path (FORMAT:PATH)",
+            param_hint="--report",
+        )
     return Options(
         root=root,
         config=config,
         fail_under=fail_under,
-        reports=tuple(parse_report(r) for r in reports) or (ReportTarget("terminal", None),),
+        reports=targets,
         color=use_color(no_color, sys.stdout),
         verbosity=verbose - quiet,
     )
@@ -205,14 +221,10 @@ def gate(opts: Options, work: Callable[[Progress, Echo], Outcome]) -> int:
         write_reports(outcome, opts)
         return outcome.exit_code
     context = actions.GitHubContext.from_env(env)
-    try:
-        with actions.fenced(echo):
-            with progress_bar(opts) as progress:
-                outcome = work(progress, echo)
-            write_reports(outcome, opts)
-    except (Exception, KeyboardInterrupt) as exc:
-        actions.publish_error(exc, context, echo)
-        raise
+    with actions.fenced(echo):  # an error is published by main(), after the fence
+        with progress_bar(opts) as progress:
+            outcome = work(progress, echo)
+        write_reports(outcome, opts)
     json_path = next((t.path for t in opts.reports if t.format == "json" and t.path), None)
     actions.publish(outcome, context, json_path, echo)
     return outcome.exit_code
@@ -220,25 +232,23 @@ def gate(opts: Options, work: Callable[[Progress, Echo], Outcome]) -> int:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@common_options
-def explain(paths: tuple[str, ...], **options: Any) -> int:
+@project_options
+def explain(paths: tuple[str, ...], root: Path | None, config: Path | None) -> int:
     """Which class claims each PATH, by which pattern."""
     from covgate import commands
 
-    opts = make_options(**options)
-    click.echo(commands.explain(paths, root=opts.root, config=opts.config), nl=False)
+    click.echo(commands.explain(paths, root=root, config=config), nl=False)
     return ExitCode.OK
 
 
 @cli.command()
 @click.argument("data", nargs=-1, type=click.Path(path_type=Path))
-@common_options
-def classes(data: tuple[Path, ...], **options: Any) -> int:
+@project_options
+def classes(data: tuple[Path, ...], root: Path | None, config: Path | None) -> int:
     """The classes, their files, and patterns that match nothing or are shadowed."""
     from covgate import commands
 
-    opts = make_options(**options)
-    click.echo(commands.classes(data, root=opts.root, config=opts.config), nl=False)
+    click.echo(commands.classes(data, root=root, config=config), nl=False)
     return ExitCode.OK
 
 
@@ -304,25 +314,54 @@ def progress_bar(opts: Options) -> Iterator[Callable[[int, int], None] | None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run covgate; return its exit code. Every exception ends here and gets its code."""
+    with interrupts_as_keyboard_interrupt():
+        code, error = _main(argv)
+    if error is not None:
+        click.echo(f"covgate: {error}", err=True)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            from covgate import actions
+
+            context = actions.GitHubContext.from_env(os.environ)
+            actions.publish_error(error.removeprefix("error: "), context)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> tuple[int, str | None]:
+    """The exit code, and the one-line error to show (None when there is none)."""
+    from covgate.report.text import printable
+
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="covgate",
                           standalone_mode=False)  # fmt: skip
     except CovgateError as exc:
-        click.echo(f"covgate: error: {exc}", err=True)
-        return int(exc.exit_code)
+        return int(exc.exit_code), f"error: {printable(str(exc))}"
     except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.UsageError as exc:
-        exc.show()
-        return int(ExitCode.USAGE)
+        return int(exc.exit_code), None
     except click.ClickException as exc:
-        exc.show()
-        return int(ExitCode.USAGE)
+        hint = " (see covgate --help)" if isinstance(exc, click.UsageError) else ""
+        return int(ExitCode.USAGE), f"error: {printable(exc.format_message())}{hint}"
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("covgate: interrupted", err=True)
-        return int(ExitCode.INTERRUPTED)
+        return int(ExitCode.INTERRUPTED), "interrupted"
     except Exception:  # noqa: BLE001 - a crash must get its own exit code, never 1
         traceback.print_exc()
-        click.echo("covgate: internal error (this is a bug in covgate; please report it)", err=True)
-        return int(ExitCode.INTERNAL)
-    return int(result) if isinstance(result, int) else int(ExitCode.OK)
+        return int(ExitCode.INTERNAL), "internal error (this is a bug in covgate; please report it)"
+    return (int(result) if isinstance(result, int) else int(ExitCode.OK)), None
+
+
+@contextmanager
+def interrupts_as_keyboard_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop covgate like Ctrl-C does: exit 130, workers terminated."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    try:
+        previous = {sig: signal.signal(sig, interrupt) for sig in wanted}
+    except ValueError:  # not the main thread: leave the signals alone
+        previous = {}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -48,11 +48,19 @@ def precision(settings: Config) -> int:
 
 def notes(settings: Config, measurement: Measurement) -> tuple[str, ...]:
     """Where the policy and the data came from, for the top of every report."""
-    return (
+    found = [
         settings.describe_source(),
         f"data: {', '.join(measurement.sources)} ({len(measurement.files)} files"
         f"{', branch coverage' if measurement.branch_measured else ', line coverage only'})",
-    )
+    ]
+    outside = [f.path for f in measurement.files if f.path.startswith("/")]
+    if outside:
+        found.append(
+            f"warning: {len(outside)} of the measured files lie outside the project root "
+            f"{settings.root} (e.g. {outside[0]}): is this data of another project or machine? "
+            "coverage.py's [paths] setting maps them"
+        )
+    return tuple(found)
 
 
 def explain(paths: Sequence[str], *, root: Path | None, config: Path | None) -> str:
@@ -162,6 +170,7 @@ def run(
     """`covgate run`: the suite under coverage, then the gate."""
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
+    target = analysis.configured_data_file(settings.root)  # a coverage.py config error: now
     record = durations.load(settings.root)
     choice = durations.choose(settings.workers if workers is None else workers, record)
     selection = () if _selects_tests(extra_args, settings.root) else settings.tests
@@ -181,7 +190,7 @@ def run(
         if result.returncode == PYTEST_NO_TESTS:
             raise NothingToJudge("pytest collected no tests")
         tests = junit.read_summary(result.junit) if result.junit.exists() else None
-        if tests is not None and result.returncode == 0 and not selection and not extra_args:
+        if tests is not None and result.returncode == 0 and not _narrows(extra_args):
             durations.save(
                 settings.root,
                 record,
@@ -201,7 +210,6 @@ def run(
                     root=settings.root,
                 )
             raise NothingToJudge("the test run produced no coverage data")
-        target = analysis.configured_data_file(settings.root)
         analysis.combine_into(data_files, target, settings.root)
     shown = sources.show_path(target, settings.root)
     measurement = analysis.analyse(target, settings.root, sources=(shown,), progress=progress)
@@ -220,13 +228,42 @@ PYTEST_USAGE_ERROR = 4
 PYTEST_NO_TESTS = 5
 
 
+# pytest options whose value is the next argument (a value is never a test selection).
+_TAKES_VALUE = frozenset((
+    "-k", "-m", "-p", "-c", "-o", "-W", "-n", "-r", "--deselect", "--ignore", "--ignore-glob",
+    "--rootdir", "--confcutdir", "--basetemp", "--maxfail", "--junitxml", "--junit-xml",
+    "--durations", "--tb", "--log-level", "--import-mode", "--override-ini", "--capture",
+    "--dist", "--maxprocesses", "--cov", "--cov-report",
+))  # fmt: skip
+_NARROWING = frozenset((
+    "-k", "-m", "-x", "--exitfirst", "--lf", "--last-failed", "--sw", "--stepwise", "--deselect",
+))  # fmt: skip
+
+
+def _positional(args: Sequence[str]) -> list[str]:
+    """The arguments that are not options or option values."""
+    found = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg in _TAKES_VALUE
+        else:
+            found.append(arg)
+    return found
+
+
 def _selects_tests(args: Sequence[str], root: Path) -> bool:
     """Whether the pytest arguments name tests (paths or node ids): then the configured
     `tests` are not added, as pytest ignores its testpaths when given paths."""
-    for arg in args:
-        if arg.startswith("-"):
-            continue
+    for arg in _positional(args):
         path = arg.split("::", 1)[0]
         if "::" in arg or (root / path).exists() or Path(path).exists():
             return True
     return False
+
+
+def _narrows(args: Sequence[str]) -> bool:
+    """Whether the arguments run only part of the suite (its time says nothing of the whole)."""
+    return bool(_positional(args)) or any(arg.split("=")[0] in _NARROWING for arg in args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -128,6 +129,14 @@ def default_config(root: Path) -> Config:
     )
 
 
+def parse_toml(text: str) -> dict[str, Any] | None:
+    """The document, or None when `text` is not valid TOML."""
+    try:
+        return dict(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        return None
+
+
 def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -242,6 +251,16 @@ def _build(table: Mapping[str, Any], path: Path, root: Path) -> Config:
     else:
         classes = DEFAULT_CLASSES
         is_default = True
+    if not branch:
+        limited = [c.name for c in classes if c.thresholds.branches is not None]
+        if overall.branches is not None:
+            limited.append(OVERALL)
+        if limited:
+            raise reader.fail(
+                "branch",
+                f"branch = false, but {', '.join(limited)} set a branches threshold: "
+                "measure branches, or remove the threshold",
+            )
     return Config(
         root=root,
         source=path,
@@ -280,6 +299,10 @@ def _classes(path: Path, root: Path, prefix: str, value: object) -> tuple[PathCl
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             raise reader.fail("name", f"expected a non-empty string, got {_show(name)}")
+        if name != name.strip() or not name.isprintable():
+            raise reader.fail(
+                "name", f"{name!r}: no leading or trailing spaces or control characters"
+            )
         if name == OVERALL:
             raise reader.fail("name", "'overall' is reserved; set [tool.covgate.overall] instead")
         if name in seen:
@@ -310,10 +333,7 @@ def apply_fail_under(policy: Policy, overrides: Sequence[str]) -> Policy:
         name = name.strip()
         if not sep or not name:
             raise ConfigError(f"--fail-under {option!r}: expected CLASS=PCT, e.g. critical=95")
-        try:
-            value = Fraction(number.strip())
-        except (ValueError, ZeroDivisionError):
-            value = None
+        value = Fraction(number.strip()) if _DECIMAL.fullmatch(number.strip()) else None
         if value is None or not 0 <= value <= 100:
             raise ConfigError(
                 f"--fail-under {option!r}: {number.strip()!r} is not a number from 0 to 100"
@@ -335,6 +355,9 @@ def apply_fail_under(policy: Policy, overrides: Sequence[str]) -> Policy:
             ),
         )
     return policy
+
+
+_DECIMAL = re.compile(r"\d+(\.\d+)?")
 
 
 def _join(prefix: str, key: str) -> str:

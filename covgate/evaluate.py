@@ -24,6 +24,7 @@ from covgate.model import (
     Policy,
     Status,
     Thresholds,
+    format_threshold,
 )
 
 UNCLASSIFIED = "unclassified"
@@ -56,7 +57,7 @@ def evaluate(measurement: Measurement, policy: Policy) -> Evaluation:
     results = []
     for path_class in policy.classes:
         files = tuple(c.file for c in classified if c.class_name == path_class.name)
-        empty_allowed = path_class.allow_empty or policy.is_default
+        empty_allowed = path_class.allow_empty  # the default classes all allow it
         results.append(
             judge(
                 path_class.name,
@@ -108,8 +109,8 @@ def judge(
     """Compare one group of files with its thresholds."""
     if thresholds.branches is not None and not branch_measured:
         raise NothingToJudge(
-            f"class '{name}' sets branches = {thresholds.branches} but the coverage data has "
-            "no branch measurement (measure with branch coverage on)"
+            f"class '{name}' sets branches = {format_threshold(thresholds.branches)} but the "
+            "coverage data has no branch measurement (measure with branch coverage on)"
         )
     counts = Counts.sum(f.counts for f in files)
     files = tuple(files)

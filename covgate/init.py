@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from covgate.config import CONFIG_FILE, PYPROJECT, load_config
+from covgate.config import CONFIG_FILE, PYPROJECT, load_config, parse_toml
 from covgate.errors import ConfigError
 
 # Folder or module names that suggest each class, in the order the classes are written.
@@ -140,7 +140,10 @@ def init(root: Path, *, force: bool = False) -> InitResult:
     if own.exists() and not force:
         raise ConfigError(f"{own.name} already exists; use --force to overwrite it")
     if pyproject.is_file() and not own.exists():
-        current = pyproject.read_text(encoding="utf-8")
+        try:
+            current = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{PYPROJECT}: cannot be read: {exc}") from None
         if load_config(root=root).source == pyproject and not force:
             raise ConfigError(
                 f"{PYPROJECT} already has a [tool.covgate] table; use --force to replace it"
@@ -151,6 +154,13 @@ def init(root: Path, *, force: bool = False) -> InitResult:
     else:
         text = render(proposals, tests, pyproject=False)
         target = own
-    target.write_text(text, encoding="utf-8")
+    if parse_toml(text) is None:
+        raise ConfigError(
+            f"{target.name}: its covgate settings could not be replaced in place (dotted "
+            "tool.covgate keys?); remove them by hand, or move them to covgate.toml"
+        )
+    partial = target.with_name(target.name + ".covgate-tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, target)
     load_config(root=root)  # what was written must load
     return InitResult(target, tuple(proposals), tests)

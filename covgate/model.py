@@ -6,7 +6,6 @@ Counts add up; percentages are derived from them, never averaged. Every decision
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import math
 from collections.abc import Iterable, Sequence
@@ -110,9 +109,6 @@ class Thresholds:
     branches: Fraction | None = None
     per_file: Fraction | None = None
     max_missing: int | None = None
-
-    def is_empty(self) -> bool:
-        return all(getattr(self, f.name) is None for f in dataclasses.fields(self))
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,8 @@ def run_pytest(plan: RunPlan, folder: Path) -> RunResult:
         received.append(signum)
         _signal_group(process.pid, signal.SIGINT)
 
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    forwarded = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {sig: signal.signal(sig, forward) for sig in forwarded}
     try:
         returncode = _wait(process, received)
     finally:

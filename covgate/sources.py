@@ -262,7 +262,7 @@ def _read_json(path: Path, merged: _Merged) -> None:
     for name, entry in document["files"].items():
         try:
             _json_file(merged.file(name), entry)
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise DataError(f"{path}: file {name!r}: malformed entry ({exc})") from None
 
 
@@ -277,6 +277,7 @@ def _json_file(lines: _Lines, entry: dict[str, Any]) -> None:
         lines.branch(int(source), str(int(target)), False)
 
 
+MAX_EXITS = 10_000  # more exits than any line of code has: the report is damaged
 _CONDITION = re.compile(r"\((\d+)/(\d+)\)")
 
 
@@ -379,6 +380,10 @@ def _xml_line(lines: _Lines, attrs: dict[str, str], path: Path) -> None:
     if not condition:
         raise DataError(f"{path}: line {number}: branch without condition-coverage '(k/n)'")
     taken, total = int(condition.group(1)), int(condition.group(2))
+    if not 0 <= taken <= total <= MAX_EXITS:
+        raise DataError(
+            f"{path}: line {number}: condition-coverage ({taken}/{total}) is impossible"
+        )
     for index in range(total):
         lines.branch(number, str(index), index < taken)
 
@@ -387,7 +392,7 @@ def _int_attr(tag: str, attrs: dict[str, str], name: str, path: Path) -> int:
     value = attrs.get(name, "0")
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise DataError(f"{path}: <{tag}> {name}={value!r} is not a number") from None
 
 
@@ -397,6 +402,8 @@ def _read_lcov(path: Path, merged: _Merged) -> None:
         record, _, value = raw.strip().partition(":")
         try:
             if record == "SF":
+                if not value.strip():
+                    raise ValueError("SF without a file name")
                 current = merged.file(value)
             elif record == "end_of_record":
                 current = None

@@ -71,6 +71,7 @@ def test_main() -> None:
 # A serial policy with one class: small_project passes it (and misses critical=100).
 POLICY = """
 [tool.covgate]
+tests = ["tests"]
 workers = 0
 
 [tool.covgate.overall]

@@ -207,7 +207,13 @@ BOMB = """<?xml version="1.0"?>
 <coverage>&lol3;</coverage>
 """
 
+HUGE = '<coverage><packages><package><classes><class filename="a.py"><lines>'
+HUGE += '<line number="1e400" hits="1"/></lines></class></classes></package></packages></coverage>'
+
 BAD_INPUT = [
+    (["check", "huge.xml"], ExitCode.USAGE, "is not a number"),
+    (["check", "new\nline.json"], ExitCode.USAGE, "new\\nline.json: no such file"),
+    (["check", "--report", "json", "--report", "markdown"], ExitCode.USAGE, "standard output"),
     (["check", "missing.coverage"], ExitCode.USAGE, "missing.coverage: no such file"),
     (["check", "garbage.bin"], ExitCode.USAGE, "unknown format"),
     (["check", "empty.json"], ExitCode.USAGE, "is empty"),
@@ -235,10 +241,12 @@ def test_bad_input_is_a_clear_error(
     (project / "empty.json").write_bytes(b"")
     (project / "broken.json").write_text('{"meta": {"format": 3}, "files": {')
     (project / "bomb.xml").write_text(BOMB)
+    (project / "huge.xml").write_text(HUGE)
     _truncate(project)
     got, out, err = run(capsys, *argv)
     assert got == code, err
     assert words in err
+    assert err.count("\n") == 1
     assert "Traceback" not in err
     assert out == ""
 
@@ -327,3 +335,31 @@ def test_precision_follows_coverage_py_unless_set(
     pyproject.write_text(text)
     _, out, _ = run(capsys, "check", "--report", "json")
     assert json.loads(out)["precision"] == 2
+
+
+def test_a_broken_coverage_config_is_a_usage_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".coveragerc").write_text("[run]\nbranch = maybe\n")
+    code, _, err = run(capsys, "check")
+    assert code == ExitCode.USAGE
+    assert "coverage.py configuration" in err
+    assert "Traceback" not in err
+
+
+def test_branch_and_line_data_do_not_combine(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines_only = project / "lines-only.rc"
+    lines_only.write_text("[run]\nsource = app\nrelative_files = true\n")
+    for rcfile in ("pyproject.toml", str(lines_only)):
+        subprocess.run(
+            [sys.executable, "-m", "coverage", "run", "--parallel-mode", f"--rcfile={rcfile}",
+             "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=project, env=clean_env(), check=True, capture_output=True,
+        )  # fmt: skip
+    parallel = sorted(str(p) for p in project.glob(".coverage.*"))
+    assert len(parallel) == 2
+    code, _, err = run(capsys, "check", *parallel)
+    assert code == ExitCode.USAGE
+    assert "cannot combine" in err

@@ -52,7 +52,6 @@ name = "critical"
 paths = ["**/auth/**", "!**/migrations/**"]
 min = 94.9
 lines = 95
-branches = 90
 per_file = 80
 max_missing = 10
 
@@ -135,6 +134,8 @@ BAD = [
     ('[tool.covgate]\nclasses = "x"\n', ["classes", "array of tables"]),
     ("[tool.covgate]\noverall = 90\n", ["overall", "expected a table"]),
     ("[tool.covgate\nmin = 1\n", ["pyproject.toml", "not valid TOML"]),
+    ("[tool.covgate]\nbranch = false\n" + CLASS + "branches = 90\n", ["critical set a branches"]),
+    ('[[tool.covgate.classes]]\nname = "a "\npaths = ["a"]\n', ["no leading or trailing"]),
 ]
 
 
@@ -180,6 +181,8 @@ def test_fail_under_overrides_min(tmp_path: Path) -> None:
     [
         ("critcal=90", ["no class named 'critcal'", "did you mean 'critical'"]),
         ("critical=abc", ["'abc' is not a number"]),
+        ("critical=1/3", ["'1/3' is not a number"]),
+        ("critical=1e2", ["'1e2' is not a number"]),
         ("critical=101", ["not a number from 0 to 100"]),
         ("critical", ["expected CLASS=PCT"]),
         ("=90", ["expected CLASS=PCT"]),

@@ -86,3 +86,17 @@ def test_removing_covgate_tables() -> None:
         '[[tool.covgate.classes]]\nname = "a"\n[tool.other]\nk = 1\n'
     )
     assert without_covgate_tables(text) == '[project]\nname = "x"\n[tool.other]\nk = 1\n'
+
+
+def test_init_refuses_what_it_cannot_replace_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_files(tmp_path, LAYOUT)
+    dotted = '[project]\nname = "x"\n\n[tool]\ncovgate.workers = 0\n'
+    (tmp_path / "pyproject.toml").write_text(dotted)
+    assert main(["init", "-C", str(tmp_path), "--force"]) == ExitCode.USAGE
+    assert "could not be replaced in place" in capsys.readouterr().err
+    assert (tmp_path / "pyproject.toml").read_text() == dotted
+    (tmp_path / "pyproject.toml").write_bytes(b"[project]\nname = '\xff'\n")
+    assert main(["init", "-C", str(tmp_path)]) == ExitCode.USAGE
+    assert "cannot be read" in capsys.readouterr().err

@@ -332,3 +332,34 @@ def test_json_to_stdout_keeps_pytest_output_on_stderr(project: Path) -> None:
     assert result.returncode == ExitCode.OK
     assert json.loads(result.stdout)["tests"]["passed"] == 3
     assert "3 passed" in result.stderr
+
+
+def test_a_pytest_cov_addopts_does_not_take_over(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '\n[tool.pytest.ini_options]\naddopts = "--cov=app --cov-branch"\n'
+    )
+    result = covgate(project, "run", "--report", "json:report.json")
+    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
+    assert report(project)["overall"]["files"] == 6  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("args", "selects", "narrows"),
+    [
+        ([], False, False),
+        (["-v", "-x"], False, True),
+        (["tests/test_app.py"], True, True),
+        (["tests/test_app.py::test_auth"], True, True),
+        (["--deselect", "tests/test_app.py::test_auth"], False, True),
+        (["-k", "tests"], False, True),
+        (["-p", "no:cacheprovider", "-v"], False, False),
+    ],
+)
+def test_which_arguments_select_tests(
+    project: Path, args: list[str], selects: bool, narrows: bool
+) -> None:
+    from covgate.commands import _narrows, _selects_tests
+
+    assert _selects_tests(args, project) is selects
+    assert _narrows(args) is narrows
