@@ -13,7 +13,7 @@ from covgate.classify import explain as explain_path
 from covgate.config import Config, Workers, apply_fail_under, load_config
 from covgate.errors import ConfigError, ExitCode, NothingToJudge
 from covgate.evaluate import evaluate, exit_code
-from covgate.model import Measurement, Outcome, format_threshold
+from covgate.model import Evaluation, Measurement, Outcome, format_threshold
 from covgate.runner import RunPlan, run_pytest, workspace
 
 
@@ -31,12 +31,27 @@ def check(
     paths = [Path(p) for p in data] or sources.default_data(settings.root)
     measurement = sources.read_measurement(paths, settings.root, progress=progress)
     evaluation = evaluate(measurement, policy)
+    stale = () if data else _stale_siblings(paths, analysis.configured_data_file(settings.root))
     return Outcome(
         evaluation=evaluation,
         exit_code=exit_code(evaluation),
         precision=precision(settings),
-        notes=notes(settings, measurement),
+        notes=(*notes(settings, measurement, evaluation), *stale),
         root=settings.root,
+    )
+
+
+def _stale_siblings(paths: Sequence[Path], main: Path) -> tuple[str, ...]:
+    """A warning when parallel files older than the main data file were combined with it."""
+    if main not in paths:
+        return ()
+    newest = main.stat().st_mtime
+    older = [p.name for p in paths if p != main and p.stat().st_mtime < newest]
+    if not older:
+        return ()
+    return (
+        f"warning: combined {len(older)} parallel data files older than {main.name} "
+        f"(e.g. {older[0]}): left over from an earlier run? delete them if so",
     )
 
 
@@ -46,7 +61,7 @@ def precision(settings: Config) -> int:
     return analysis.configured_precision(settings.root)
 
 
-def notes(settings: Config, measurement: Measurement) -> tuple[str, ...]:
+def notes(settings: Config, measurement: Measurement, evaluation: Evaluation) -> tuple[str, ...]:
     """Where the policy and the data came from, for the top of every report."""
     found = [
         settings.describe_source(),
@@ -60,6 +75,12 @@ def notes(settings: Config, measurement: Measurement) -> tuple[str, ...]:
             f"{settings.root} (e.g. {outside[0]}): is this data of another project or machine? "
             "coverage.py's [paths] setting maps them"
         )
+    for group in evaluation.classes:
+        if group.files and group.counts.total == 0:
+            found.append(
+                f"warning: class '{group.name}' has {len(group.files)} files but nothing to "
+                "cover in them (its code moved elsewhere?)"
+            )
     return tuple(found)
 
 
@@ -219,7 +240,7 @@ def run(
         exit_code=exit_code(evaluation, tests_ok),
         precision=precision(settings),
         tests=tests,
-        notes=(*notes(settings, measurement), f"workers: {choice.reason}"),
+        notes=(*notes(settings, measurement, evaluation), f"workers: {choice.reason}"),
         root=settings.root,
     )
 

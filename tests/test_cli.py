@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -363,3 +364,13 @@ def test_branch_and_line_data_do_not_combine(
     code, _, err = run(capsys, "check", *parallel)
     assert code == ExitCode.USAGE
     assert "cannot combine" in err
+
+
+def test_stale_parallel_files_are_named(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stale = project / ".coverage.old-host.1.x"
+    stale.write_bytes((project / ".coverage").read_bytes())
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    code, out, _ = run(capsys, "check")
+    assert code == ExitCode.OK
+    assert "warning: combined 1 parallel data files older than .coverage" in out
+    assert stale.exists()
