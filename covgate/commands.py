@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from covgate.classify import explain as explain_path
 from covgate.config import Config, Workers, apply_fail_under, load_config
 from covgate.errors import ConfigError, ExitCode, NothingToJudge
 from covgate.evaluate import evaluate, exit_code
+from covgate.init import python_files
 from covgate.model import Evaluation, Measurement, Outcome, format_threshold
 from covgate.runner import RunPlan, run_pytest, workspace
 
@@ -125,21 +125,6 @@ def project_path(raw: str, root: Path) -> str:
         return candidate.as_posix()
 
 
-_SKIPPED_FOLDERS = {"node_modules", "site-packages", "__pycache__", "build", "dist"}
-
-
-def project_python_files(root: Path) -> list[str]:
-    """Every .py file of the project, for `covgate classes` when there is no data yet."""
-    found: list[str] = []
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(
-            d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS
-        )
-        base = Path(folder).relative_to(root)
-        found.extend((base / f).as_posix() for f in sorted(files) if f.endswith(".py"))
-    return found
-
-
 def classes(data: Sequence[Path], *, root: Path | None, config: Path | None) -> str:
     """`covgate classes`: each class with its file count; dead and shadowed patterns."""
     settings = load_config(root=root, config_file=config)
@@ -173,7 +158,7 @@ def _known_files(data: Sequence[Path], root: Path) -> tuple[list[str], str]:
     try:
         found = sources.default_data(root)
     except NothingToJudge:
-        return project_python_files(root), "the project's .py files (no coverage data yet)"
+        return python_files(root), "the project's .py files (no coverage data yet)"
     return sources.file_paths(found, root), "measured files in the coverage data"
 
 

@@ -44,18 +44,25 @@ class InitResult:
     tests: tuple[str, ...]
 
 
-def survey(root: Path) -> tuple[list[Proposal], tuple[str, ...]]:
-    """The classes the layout suggests (only names that exist), and the test folders."""
-    sources: list[str] = []
+def python_files(root: Path, *, skip_top: tuple[str, ...] = ()) -> list[str]:
+    """The project's .py files, relative to the root: no hidden, build or virtualenv folders,
+    nor the top-level folders named in `skip_top`."""
+    found: list[str] = []
     for folder, subfolders, files in os.walk(root):
         base = Path(folder).relative_to(root)
         top = base == Path(".")
         subfolders[:] = sorted(
             d
             for d in subfolders
-            if not d.startswith(".") and d not in SKIPPED and not (top and d in TEST_FOLDERS)
+            if not d.startswith(".") and d not in SKIPPED and not (top and d in skip_top)
         )
-        sources.extend((base / f).as_posix() for f in files if f.endswith(".py"))
+        found.extend((base / f).as_posix() for f in sorted(files) if f.endswith(".py"))
+    return found
+
+
+def survey(root: Path) -> tuple[list[Proposal], tuple[str, ...]]:
+    """The classes the layout suggests (only names that exist), and the test folders."""
+    sources = python_files(root, skip_top=TEST_FOLDERS)
     proposals = []
     claimed: set[str] = set()
     for name, words in KEYWORDS.items():
