@@ -27,7 +27,8 @@ def main(argv: list[str]) -> int:
     os.environ["COVERAGE_PROCESS_CONFIG"] = cov.config.serialize()
     if "-n" in argv and argv[argv.index("-n") + 1] != "0":
         # With xdist, the tests run in the workers: this process measuring nothing is normal.
-        cov._warn_no_data = False
+        silenced = list(cov.get_option("run:disable_warnings") or [])  # type: ignore[arg-type]
+        cov.set_option("run:disable_warnings", [*silenced, "no-data-collected"])
     if importlib.util.find_spec("pytest_cov") is not None:
         # A `--cov` in the project's addopts would start a second tracer that takes over.
         argv = ["--no-cov", *argv]

@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,15 +74,22 @@ def project_coverage(root: Path, data_file: Path | None = None) -> Coverage:
         raise ConfigError(f"coverage.py configuration in {root}: {exc}") from None
 
 
-def configured_data_file(root: Path) -> Path:
-    """The data file that the project's coverage.py configuration names (default .coverage)."""
-    return (root / project_coverage(root).config.data_file).resolve()
+@dataclass(frozen=True)
+class CoverageSettings:
+    """What covgate takes from the project's coverage.py configuration, read once."""
+
+    data_file: Path
+    """The data file it names (default .coverage), absolute."""
+    precision: int
+    """Its report precision when set above 0, else covgate's default of 2."""
 
 
-def configured_precision(root: Path) -> int:
-    """The decimals the project's coverage.py reports show, when set above 0; else 2."""
-    precision = project_coverage(root).config.precision
-    return precision if precision > 0 else DEFAULT_PRECISION
+def coverage_settings(root: Path) -> CoverageSettings:
+    config = project_coverage(root).config
+    return CoverageSettings(
+        data_file=(root / config.data_file).resolve(),
+        precision=config.precision if config.precision > 0 else DEFAULT_PRECISION,
+    )
 
 
 def parallel_siblings(data_file: Path) -> list[Path]:

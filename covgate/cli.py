@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from covgate import __version__
-from covgate.config import Workers
 from covgate.errors import CovgateError, ExitCode
 
 if TYPE_CHECKING:
+    from covgate.config import Workers
     from covgate.model import Outcome
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,7 +35,7 @@ class ReportTarget:
 
 @dataclass(frozen=True)
 class Options:
-    """The options every command shares."""
+    """The options of the commands that gate (`run`, `check`)."""
 
     root: Path | None
     config: Path | None

@@ -28,17 +28,23 @@ def check(
     """`covgate check`: gate existing data."""
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
-    paths = [Path(p) for p in data] or sources.default_data(settings.root)
+    coverage = analysis.coverage_settings(settings.root)
+    paths = [Path(p) for p in data] or sources.default_data(settings.root, coverage.data_file)
     measurement = sources.read_measurement(paths, settings.root, progress=progress)
     evaluation = evaluate(measurement, policy)
-    stale = () if data else _stale_siblings(paths, analysis.configured_data_file(settings.root))
+    stale = () if data else _stale_siblings(paths, coverage.data_file)
     return Outcome(
         evaluation=evaluation,
         exit_code=exit_code(evaluation),
-        precision=precision(settings),
+        precision=_precision(settings, coverage),
         notes=(*notes(settings, measurement, evaluation), *stale),
         root=settings.root,
     )
+
+
+def _precision(settings: Config, coverage: analysis.CoverageSettings) -> int:
+    """covgate's own `precision`, else coverage.py's."""
+    return settings.precision if settings.precision is not None else coverage.precision
 
 
 def _stale_siblings(paths: Sequence[Path], main: Path) -> tuple[str, ...]:
@@ -53,12 +59,6 @@ def _stale_siblings(paths: Sequence[Path], main: Path) -> tuple[str, ...]:
         f"warning: combined {len(older)} parallel data files older than {main.name} "
         f"(e.g. {older[0]}): left over from an earlier run? delete them if so",
     )
-
-
-def precision(settings: Config) -> int:
-    if settings.precision is not None:
-        return settings.precision
-    return analysis.configured_precision(settings.root)
 
 
 def notes(settings: Config, measurement: Measurement, evaluation: Evaluation) -> tuple[str, ...]:
@@ -176,7 +176,8 @@ def run(
     """`covgate run`: the suite under coverage, then the gate."""
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
-    target = analysis.configured_data_file(settings.root)  # a coverage.py config error: now
+    coverage = analysis.coverage_settings(settings.root)  # a coverage.py config error: now
+    shown_precision = _precision(settings, coverage)
     record = durations.load(settings.root)
     choice = durations.choose(settings.workers if workers is None else workers, record)
     selection = () if _selects_tests(extra_args, settings.root) else settings.tests
@@ -210,20 +211,22 @@ def run(
                 return Outcome(
                     evaluation=None,
                     exit_code=ExitCode.TESTS_FAILED,
-                    precision=precision(settings),
+                    precision=shown_precision,
                     tests=tests,
                     notes=(settings.describe_source(), f"workers: {choice.reason}"),
                     root=settings.root,
                 )
             raise NothingToJudge("the test run produced no coverage data")
-        analysis.combine_into(data_files, target, settings.root)
-    shown = sources.show_path(target, settings.root)
-    measurement = analysis.analyse(target, settings.root, sources=(shown,), progress=progress)
+        analysis.combine_into(data_files, coverage.data_file, settings.root)
+    shown = sources.show_path(coverage.data_file, settings.root)
+    measurement = analysis.analyse(
+        coverage.data_file, settings.root, sources=(shown,), progress=progress
+    )
     evaluation = evaluate(measurement, policy)
     return Outcome(
         evaluation=evaluation,
         exit_code=exit_code(evaluation, tests_ok),
-        precision=precision(settings),
+        precision=shown_precision,
         tests=tests,
         notes=(*notes(settings, measurement, evaluation), f"workers: {choice.reason}"),
         root=settings.root,

@@ -61,9 +61,9 @@ def sniff(path: Path) -> str:
     )
 
 
-def default_data(root: Path) -> list[Path]:
+def default_data(root: Path, data_file: Path | None = None) -> list[Path]:
     """The project's own data file and its parallel siblings (NothingToJudge when none)."""
-    data_file = analysis.configured_data_file(root)
+    data_file = data_file or analysis.coverage_settings(root).data_file
     files = [data_file] if data_file.is_file() else []
     files += analysis.parallel_siblings(data_file)
     if not files:
