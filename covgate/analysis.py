@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from covgate.errors import ConfigError, DataError, NothingToJudge
-from covgate.model import Counts, FileCoverage, Measurement
+from covgate.model import FileCoverage, Measurement
 
 if TYPE_CHECKING:
     from coverage import Coverage
@@ -265,21 +265,16 @@ def _analyse_chunk(task: tuple[str, str, Sequence[str]]) -> list[FileCoverage]:
                 if cov.config.ignore_errors:
                     continue
                 raise DataError(f"{_relative(morf, root)}: {exc}") from None
-            numbers = analysis.numbers
-            missing = analysis.missing
-            partial = sorted(line for line in analysis.missing_branch_arcs() if line not in missing)
+            arcs = analysis.missing_branch_arcs() if analysis.has_arcs else {}
             found.append(
-                FileCoverage(
-                    path=_relative(analysis.filename, root),
-                    counts=Counts(
-                        statements=numbers.n_statements,
-                        missing_statements=numbers.n_missing,
-                        branches=numbers.n_branches,
-                        missing_branches=numbers.n_missing_branches,
-                        partial_branches=numbers.n_partial_branches,
-                    ),
-                    missing_lines=tuple(sorted(missing)),
-                    partial_lines=tuple(partial),
+                FileCoverage.measured(
+                    _relative(analysis.filename, root),
+                    statements=analysis.statements,
+                    missing=analysis.missing,
+                    branch_exits={
+                        line: count for line, count in analysis.exit_counts.items() if count > 1
+                    },
+                    missing_arcs=[(line, end) for line, ends in arcs.items() for end in ends],
                 )
             )
     return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -78,13 +78,71 @@ def _ratio(covered: int, total: int) -> Fraction:
 
 @dataclass(frozen=True)
 class FileCoverage:
-    """One measured file. `path` is relative to the project root, with `/`."""
+    """One measured file. `path` is relative to the project root, with `/`.
+
+    The readers build it with `measured()`, which keeps the line sets and derives the counts
+    from them; a value built with counts alone (in tests) has empty sets.
+    """
 
     path: str
     counts: Counts
     missing_lines: tuple[int, ...] = ()
     partial_lines: tuple[int, ...] = ()
     """Executed lines with at least one branch exit never taken."""
+    statements: tuple[int, ...] = ()
+    """Every statement, by the line coverage.py reports it on, sorted."""
+    branch_exits: tuple[tuple[int, int], ...] = ()
+    """(line, exits) for every line that branches, sorted by line."""
+    missing_exits: tuple[tuple[int, int], ...] = ()
+    """(line, exits never taken) for every branch line with such an exit, sorted by line."""
+    missing_arcs: tuple[tuple[int, int], ...] = ()
+    """(line, destination) of each branch never taken, sorted, where the data names them
+    (coverage.py data and JSON); Cobertura and LCOV carry only `missing_exits`."""
+
+    @classmethod
+    def measured(
+        cls,
+        path: str,
+        *,
+        statements: Iterable[int],
+        missing: Iterable[int],
+        branch_exits: Mapping[int, int] | None = None,
+        missing_exits: Mapping[int, int] | None = None,
+        missing_arcs: Iterable[tuple[int, int]] = (),
+    ) -> FileCoverage:
+        """A file from its line sets, counted as coverage.py counts: a branch is one exit of
+        a line that branches; a partial branch is a missing exit of an executed line.
+
+        `missing_exits` defaults to the exits of `missing_arcs`, grouped by line.
+        """
+        arcs = tuple(sorted(set(missing_arcs)))
+        if missing_exits is None:
+            grouped: dict[int, int] = {}
+            for line, _ in arcs:
+                grouped[line] = grouped.get(line, 0) + 1
+            missing_exits = grouped
+        lines = tuple(sorted(set(statements)))
+        missed = tuple(sorted(set(missing)))
+        missed_set = set(missed)
+        exits = tuple(sorted((line, n) for line, n in (branch_exits or {}).items() if n))
+        not_taken = tuple(sorted((line, n) for line, n in missing_exits.items() if n))
+        partial = tuple(line for line, _ in not_taken if line not in missed_set)
+        return cls(
+            path=path,
+            counts=Counts(
+                statements=len(lines),
+                missing_statements=len(missed),
+                branches=sum(n for _, n in exits),
+                missing_branches=sum(n for _, n in not_taken),
+                partial_branches=sum(n for line, n in not_taken if line not in missed_set),
+            ),
+            missing_lines=missed,
+            partial_lines=partial,
+            statements=lines,
+            branch_exits=exits,
+            missing_exits=not_taken,
+            missing_arcs=arcs,
+        )
 
 
 @dataclass(frozen=True)

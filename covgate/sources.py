@@ -24,7 +24,7 @@ from xml.parsers import expat
 from covgate import analysis
 from covgate.analysis import ProgressCallback
 from covgate.errors import DataError, NothingToJudge
-from covgate.model import Counts, FileCoverage, Measurement
+from covgate.model import FileCoverage, Measurement
 
 COVERAGE = "coverage.py data"
 JSON = "coverage.py JSON"
@@ -157,40 +157,52 @@ class _Lines:
             for (line, key), taken in other.branches.items():
                 self.branch(line, key, taken)
             return
-        mine, theirs = self._exits(), other._exits()
+        # Per line, the side that claims at least as many exits and taken exits keeps its
+        # own exits (and so its arcs); otherwise the larger counts, as anonymous exits.
+        mine, theirs = self._by_line(), other._by_line()
         merged: dict[tuple[int, str], bool] = {}
         for line in sorted(mine.keys() | theirs.keys()):
-            exits = max(mine.get(line, (0, 0))[0], theirs.get(line, (0, 0))[0])
-            done = max(mine.get(line, (0, 0))[1], theirs.get(line, (0, 0))[1])
-            merged.update({(line, f"#{i}"): i < done for i in range(exits)})
+            ours, other_exits = mine.get(line, {}), theirs.get(line, {})
+            exits = max(len(ours), len(other_exits))
+            done = max(sum(ours.values()), sum(other_exits.values()))
+            for side in (ours, other_exits):
+                if len(side) == exits and sum(side.values()) == done:
+                    merged.update({(line, key): taken for key, taken in side.items()})
+                    break
+            else:
+                merged.update({(line, f"#{i}"): i < done for i in range(exits)})
         self.branches = merged
         self.kind = "mixed"
 
-    def _exits(self) -> dict[int, tuple[int, int]]:
-        """Per branch line: (exits, taken exits)."""
-        counts: dict[int, tuple[int, int]] = {}
-        for (line, _), taken in self.branches.items():
-            total, done = counts.get(line, (0, 0))
-            counts[line] = (total + 1, done + taken)
-        return counts
+    def _by_line(self) -> dict[int, dict[str, bool]]:
+        """Per branch line: its exits and whether each was taken."""
+        found: dict[int, dict[str, bool]] = {}
+        for (line, key), taken in self.branches.items():
+            found.setdefault(line, {})[key] = taken
+        return found
 
     def to_file(self, path: str) -> FileCoverage:
-        missing = sorted(n for n, hit in self.lines.items() if not hit)
-        missing_set = set(missing)
-        missing_exits = [line for (line, _), taken in self.branches.items() if not taken]
-        partial = [line for line in missing_exits if line not in missing_set]
-        return FileCoverage(
-            path=path,
-            counts=Counts(
-                statements=len(self.lines),
-                missing_statements=len(missing),
-                branches=len(self.branches),
-                missing_branches=len(missing_exits),
-                partial_branches=len(partial),
-            ),
-            missing_lines=tuple(missing),
-            partial_lines=tuple(sorted(set(partial))),
+        exits: dict[int, int] = {}
+        not_taken: dict[int, int] = {}
+        arcs: list[tuple[int, int]] = []
+        for (line, key), taken in self.branches.items():
+            exits[line] = exits.get(line, 0) + 1
+            if not taken:
+                not_taken[line] = not_taken.get(line, 0) + 1
+                if key.startswith(_ARC):
+                    arcs.append((line, int(key[len(_ARC) :])))
+        return FileCoverage.measured(
+            path,
+            statements=self.lines,
+            missing=[n for n, hit in self.lines.items() if not hit],
+            branch_exits=exits,
+            missing_exits=not_taken,
+            missing_arcs=arcs,
         )
+
+
+_ARC = "->"
+"""The key of a branch exit that names its destination line (coverage.py JSON)."""
 
 
 class _Merged:
@@ -272,9 +284,9 @@ def _json_file(lines: _Lines, entry: dict[str, Any]) -> None:
     for number in entry["missing_lines"]:
         lines.line(int(number), False)
     for source, target in entry.get("executed_branches", ()):
-        lines.branch(int(source), str(int(target)), True)
+        lines.branch(int(source), f"{_ARC}{int(target)}", True)
     for source, target in entry.get("missing_branches", ()):
-        lines.branch(int(source), str(int(target)), False)
+        lines.branch(int(source), f"{_ARC}{int(target)}", False)
 
 
 MAX_EXITS = 10_000  # more exits than any line of code has: the report is damaged

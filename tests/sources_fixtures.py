@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,12 +295,15 @@ def write_reports(root: Path) -> Reports:
 
 
 def expected_files(document: dict[str, Any]) -> dict[str, FileCoverage]:
-    """coverage.py's own per-file numbers, from its JSON report, as covgate's values."""
+    """coverage.py's own per-file numbers and line sets, from its JSON report, as covgate's
+    values (built field by field, not through covgate's own derivation)."""
     expected = {}
     for name, entry in document["files"].items():
         summary = entry["summary"]
         missing = tuple(entry["missing_lines"])
-        partial = sorted({source for source, _ in entry["missing_branches"]} - set(missing))
+        arcs = sorted((source, target) for source, target in entry["missing_branches"])
+        every = [*entry["executed_branches"], *entry["missing_branches"]]
+        partial = sorted({source for source, _ in arcs} - set(missing))
         expected[name] = FileCoverage(
             path=name,
             counts=Counts(
@@ -311,6 +315,10 @@ def expected_files(document: dict[str, Any]) -> dict[str, FileCoverage]:
             ),
             missing_lines=missing,
             partial_lines=tuple(partial),
+            statements=tuple(sorted([*entry["executed_lines"], *missing])),
+            branch_exits=tuple(sorted(Counter(source for source, _ in every).items())),
+            missing_exits=tuple(sorted(Counter(source for source, _ in arcs).items())),
+            missing_arcs=tuple((source, target) for source, target in arcs),
         )
     return expected
 

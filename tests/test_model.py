@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
-from covgate.model import Counts, floor_percent, format_threshold, line_ranges
+from covgate.model import Counts, FileCoverage, floor_percent, format_threshold, line_ranges
 
 
 @pytest.mark.parametrize(
@@ -74,3 +75,58 @@ def test_nothing_to_cover_is_100_percent() -> None:
     assert empty.percent == 100.0
     assert empty.line_ratio == 1
     assert empty.branch_ratio == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "counts", "missing_lines", "partial_lines", "missing_exits"),
+    [
+        pytest.param(
+            {"statements": [3, 1, 2, 2], "missing": [2]},
+            Counts(3, 1, 0, 0, 0),
+            (2,),
+            (),
+            (),
+            id="lines-only",
+        ),
+        pytest.param(
+            {
+                "statements": [1, 2, 3, 4, 5],
+                "missing": [4, 5],
+                "branch_exits": {1: 2, 4: 2},
+                "missing_arcs": [(1, 3), (4, 5), (4, -1), (4, 5)],
+            },
+            Counts(5, 2, 4, 3, 1),  # a partial branch: a missing exit of an executed line
+            (4, 5),
+            (1,),
+            ((1, 1), (4, 2)),
+            id="arcs",
+        ),
+        pytest.param(
+            {
+                "statements": [10, 11],
+                "missing": [],
+                "branch_exits": {10: 4},
+                "missing_exits": {10: 3, 11: 0},
+            },
+            Counts(2, 0, 4, 3, 3),
+            (),
+            (10,),
+            ((10, 3),),
+            id="exit-counts",
+        ),
+    ],
+)
+def test_measured_file_derives_counts_from_its_lines(
+    kwargs: dict[str, Any],
+    counts: Counts,
+    missing_lines: tuple[int, ...],
+    partial_lines: tuple[int, ...],
+    missing_exits: tuple[tuple[int, int], ...],
+) -> None:
+    file = FileCoverage.measured("a.py", **kwargs)
+
+    assert file.counts == counts
+    assert file.missing_lines == missing_lines
+    assert file.partial_lines == partial_lines
+    assert file.missing_exits == missing_exits
+    assert file.statements == tuple(sorted(set(kwargs["statements"])))
