@@ -1,7 +1,9 @@
 """The child process of `covgate run`: pytest under coverage.py.
 
 Started as `python -m covgate._child PYTEST_ARGS…` in the project root, with
-COVGATE_CHILD_SPEC = "<data file><os.pathsep><branch 0|1>".
+COVGATE_CHILD_SPEC = "<data file><os.pathsep><branch 0|1>" and COVGATE_RESULTS naming the
+file where covgate's plugin records the session (covgate.results). Both are removed from the
+environment before any test runs, so a pytest that a test starts records nothing of covgate's.
 """
 
 from __future__ import annotations
@@ -9,34 +11,52 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-
-def main(argv: list[str]) -> int:
+if TYPE_CHECKING:
     from coverage import Coverage
 
-    data_file, branch = os.environ.pop("COVGATE_CHILD_SPEC").rsplit(os.pathsep, 1)
+CHILD_SPEC = "COVGATE_CHILD_SPEC"
+RESULTS = "COVGATE_RESULTS"
+
+
+def start_coverage(data_file: str, branch: bool) -> Coverage:
+    """coverage.py with the project's configuration, measuring this process and every Python
+    started from it, into parallel files named after `data_file`."""
+    from coverage import Coverage
+
     cov = Coverage(data_file=data_file, config_file=True)
     cov.set_option("run:data_file", data_file)
     cov.set_option("run:parallel", True)
-    cov.set_option("run:branch", branch == "1")
+    cov.set_option("run:branch", branch)
     patches = list(cov.get_option("run:patch") or [])  # type: ignore[arg-type]
     # Workers and other subprocesses can end with os._exit: save their data first.
     cov.set_option("run:patch", sorted({*patches, "_exit"}))
     # What `[run] patch = subprocess` does: every Python started from here measures itself
     # with this same configuration (the .pth file coverage.py installs reads it).
     os.environ["COVERAGE_PROCESS_CONFIG"] = cov.config.serialize()
-    if "-n" in argv and argv[argv.index("-n") + 1] != "0":
-        # With xdist, the tests run in the workers: this process measuring nothing is normal.
-        silenced = list(cov.get_option("run:disable_warnings") or [])  # type: ignore[arg-type]
-        cov.set_option("run:disable_warnings", [*silenced, "no-data-collected"])
+    # With xdist the tests run in the workers, and when pytest cannot start there is nothing to
+    # measure: covgate itself says when the run produced no data.
+    silenced = list(cov.get_option("run:disable_warnings") or [])  # type: ignore[arg-type]
+    cov.set_option("run:disable_warnings", [*silenced, "no-data-collected"])
+    cov.start()
+    return cov
+
+
+def main(argv: list[str]) -> int:
+    data_file, branch = os.environ.pop(CHILD_SPEC).rsplit(os.pathsep, 1)
+    results = os.environ.pop(RESULTS)
     if importlib.util.find_spec("pytest_cov") is not None:
         # A `--cov` in the project's addopts would start a second tracer that takes over.
         argv = ["--no-cov", *argv]
-    cov.start()
+    cov = start_coverage(data_file, branch == "1")
     try:
         import pytest
 
-        return int(pytest.main(argv))
+        from covgate.plugin import Recorder
+
+        return int(pytest.main(argv, plugins=[Recorder(Path(results))]))
     finally:
         cov.stop()
         cov.save()

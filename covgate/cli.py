@@ -175,8 +175,9 @@ def run(pytest_args: tuple[str, ...], workers: Workers | None, **options: Any) -
             config=opts.config,
             fail_under=opts.fail_under,
             workers=workers,
+            quiet=max(-opts.verbosity, 0),
             stdout_to_stderr=opts.machine_stdout,
-            announce=echo,
+            announce=echo if opts.verbosity >= 0 else None,
             progress=progress,
         )
 

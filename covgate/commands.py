@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from covgate import analysis, durations, junit, sources
+from covgate import analysis, durations, results, sources
 from covgate.analysis import ProgressCallback
 from covgate.classify import Classifier, pattern_usage
 from covgate.classify import explain as explain_path
 from covgate.config import Config, Workers, apply_fail_under, load_config
-from covgate.errors import ConfigError, ExitCode, NothingToJudge
+from covgate.errors import DataError, ExitCode, NothingToJudge
 from covgate.evaluate import evaluate, exit_code
 from covgate.init import python_files
-from covgate.model import Evaluation, Measurement, Outcome, format_threshold
-from covgate.runner import RunPlan, run_pytest, workspace
+from covgate.model import Evaluation, Measurement, Outcome, TestSummary, format_threshold
+from covgate.runner import PytestCouldNotRun, RunPlan, run_pytest, workspace
 
 
 def check(
@@ -169,11 +173,17 @@ def run(
     config: Path | None = None,
     fail_under: Sequence[str] = (),
     workers: Workers | None = None,
+    quiet: int = 0,
     stdout_to_stderr: bool = False,
     announce: Callable[[str], None] | None = None,
     progress: ProgressCallback | None = None,
 ) -> Outcome:
-    """`covgate run`: the suite under coverage, then the gate."""
+    """`covgate run`: the suite under coverage, then the gate.
+
+    Everything the run writes stays in its private workspace, and the gate reads the data
+    combined there: two runs at once in one project each judge their own tests. The
+    project's data file is replaced in one step at the end, for `coverage html` and the like.
+    """
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)  # a coverage.py config error: now
@@ -183,7 +193,7 @@ def run(
     selection = () if _selects_tests(extra_args, settings.root) else settings.tests
     plan = RunPlan(
         root=settings.root,
-        pytest_args=(*selection, *settings.pytest_args, *extra_args),
+        pytest_args=(*selection, *settings.pytest_args, *["-q"] * quiet, *extra_args),
         workers=choice.workers,
         branch=settings.branch,
         stdout_to_stderr=stdout_to_stderr,
@@ -192,19 +202,16 @@ def run(
         announce(f"covgate: running pytest under coverage: {choice.reason}")
     with workspace() as folder:
         result = run_pytest(plan, folder)
-        if result.returncode == PYTEST_USAGE_ERROR:
-            raise ConfigError("pytest reported a usage error (see its message above)")
-        if result.returncode == PYTEST_NO_TESTS:
-            raise NothingToJudge("pytest collected no tests")
-        tests = junit.read_summary(result.junit) if result.junit.exists() else None
-        if tests is not None and result.returncode == 0 and not _narrows(extra_args):
+        session = results.load(result.results)
+        tests = session_summary(result.returncode, session, result.wall)
+        tests_ok = result.returncode == 0 and tests.ok
+        if session is not None and tests_ok and not _narrows(extra_args):
             durations.save(
                 settings.root,
                 record,
-                junit.read_durations(result.junit),
+                results.durations(session),
                 durations.RunRecord(choice.workers, result.wall, tests.total),
             )
-        tests_ok = result.returncode == 0
         data_files = sorted(result.data_folder.iterdir())
         if not data_files:
             if not tests_ok:
@@ -213,28 +220,93 @@ def run(
                     exit_code=ExitCode.TESTS_FAILED,
                     precision=shown_precision,
                     tests=tests,
-                    notes=(settings.describe_source(), f"workers: {choice.reason}"),
+                    notes=(settings.describe_source(),),
                     root=settings.root,
                 )
             raise NothingToJudge("the test run produced no coverage data")
-        analysis.combine_into(data_files, coverage.data_file, settings.root)
-    shown = sources.show_path(coverage.data_file, settings.root)
-    measurement = analysis.analyse(
-        coverage.data_file, settings.root, sources=(shown,), progress=progress
-    )
+        private = folder / "combined" / coverage.data_file.name
+        private.parent.mkdir()
+        analysis.combine_into(data_files, private, settings.root)
+        shown = sources.show_path(coverage.data_file, settings.root)
+        try:
+            measurement = analysis.analyse(
+                private, settings.root, sources=(shown,), progress=progress
+            )
+        finally:
+            publish(private, coverage.data_file)
     evaluation = evaluate(measurement, policy)
     return Outcome(
         evaluation=evaluation,
         exit_code=exit_code(evaluation, tests_ok),
         precision=shown_precision,
         tests=tests,
-        notes=(*notes(settings, measurement, evaluation), f"workers: {choice.reason}"),
+        notes=notes(settings, measurement, evaluation),
         root=settings.root,
     )
 
 
+def publish(private: Path, target: Path) -> None:
+    """Put this run's combined data at `target` in one atomic step (a reader of `target`
+    sees the old file or the new one, never a mix, and never another run's half)."""
+    # Not named like a parallel data file: a leftover must never be combined into a later run.
+    partial = target.with_name(f"{target.name}-covgate-{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(private, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        raise DataError(f"{target}: cannot write the combined coverage data: {exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+
+
+PYTEST_INTERNAL_ERROR = 3
 PYTEST_USAGE_ERROR = 4
 PYTEST_NO_TESTS = 5
+_COULD_NOT_RUN = {PYTEST_INTERNAL_ERROR: "an internal error", PYTEST_USAGE_ERROR: "a usage error"}
+
+
+def session_summary(
+    returncode: int, session: results.Session | None, wall: float = 0.0
+) -> TestSummary:
+    """The tests of one session, with `ended_early` set when the session does not count.
+
+    pytest that could not run the suite at all is PytestCouldNotRun (exit 3), a session that
+    collected nothing is NothingToJudge (exit 4)."""
+    status = session.exitstatus if session is not None else None
+    started = session is not None and (session.collected is not None or bool(session.results))
+    failure = status if status in _COULD_NOT_RUN else None
+    if failure is None and status is None and returncode in _COULD_NOT_RUN and not started:
+        failure = returncode
+    if failure is not None:
+        raise PytestCouldNotRun(
+            f"pytest could not run the suite ({_COULD_NOT_RUN[failure]}, pytest's exit code "
+            f"{failure}; see its message above): nothing was judged"
+        )
+    if status == PYTEST_NO_TESTS:
+        raise NothingToJudge("pytest collected no tests")
+    if session is None:
+        return TestSummary(
+            0, 0, 0, 0, wall,
+            ended_early="the test session ended early, before any test reported "
+            f"(pytest's process {_process_end(returncode)})",
+        )  # fmt: skip
+    if session.complete:
+        return results.summary(session)
+    done = len(session.results)
+    counted = f"{done} of {session.collected}" if session.collected is not None else str(done)
+    why = session.stopped or f"pytest's process {_process_end(returncode)} before it finished"
+    summary = results.summary(
+        session, ended_early=f"the test session ended early after {counted} tests ({why})"
+    )
+    return summary if session.finished else dataclasses.replace(summary, duration=wall)
+
+
+def _process_end(returncode: int) -> str:
+    if returncode < 0:
+        return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
 
 
 # pytest options whose value is the next argument (a value is never a test selection).

@@ -8,7 +8,9 @@ the recorded durations predict a clear gain, and it says which it chose and why.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from covgate.analysis import available_cpus
 from covgate.config import Workers
 
 STORE = Path(".covgate") / "durations.json"
-VERSION = 1
+VERSION = 2  # 2: tests keyed by the node ids pytest reports (1 rebuilt them from JUnit)
 RUNS_KEPT = 6
 
 # The prediction for W workers: STARTUP + collection + tests * SLOWDOWN / W.
@@ -74,14 +76,18 @@ def save(root: Path, record: Record, durations: dict[str, float], run: RunRecord
         "runs": [{"workers": r.workers, "wall": r.wall, "tests": r.tests} for r in runs],
     }
     path = root / STORE
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(exist_ok=True)
         ignore = path.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# created by covgate\n*\n", encoding="utf-8")
-        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        # Written whole or not at all: two runs at once never leave a mix.
+        partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        os.replace(partial, path)
     except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            partial.unlink()
 
 
 def choose(setting: Workers, record: Record, cpus: int | None = None) -> Choice:

@@ -304,6 +304,8 @@ class SlowTest:
 
 @dataclass(frozen=True)
 class TestSummary:
+    __test__ = False  # not a test class, for pytest
+
     passed: int
     failed: int
     errors: int
@@ -311,14 +313,20 @@ class TestSummary:
     duration: float
     failures: tuple[FailedTest, ...] = ()
     slowest: tuple[SlowTest, ...] = ()
+    xfailed: int = 0
+    xpassed: int = 0
+    collected: int | None = None
+    """The tests pytest collected (after deselection), when known."""
+    ended_early: str | None = None
+    """Why the session does not count when it ended before every collected test reported."""
 
     @property
     def total(self) -> int:
-        return self.passed + self.failed + self.errors + self.skipped
+        return self.passed + self.failed + self.errors + self.skipped + self.xfailed + self.xpassed
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and self.errors == 0
+        return self.failed == 0 and self.errors == 0 and self.ended_early is None
 
 
 @dataclass(frozen=True)

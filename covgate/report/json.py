@@ -122,7 +122,11 @@ def _tests(tests: TestSummary) -> dict[str, Any]:
         "failed": tests.failed,
         "errors": tests.errors,
         "skipped": tests.skipped,
+        "xfailed": tests.xfailed,
+        "xpassed": tests.xpassed,
         "total": tests.total,
+        "collected": tests.collected,
+        "ended_early": tests.ended_early,
         "duration": tests.duration,
         "failures": [
             {"name": f.name, "kind": f.kind, "message": f.message} for f in tests.failures

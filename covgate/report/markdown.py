@@ -52,11 +52,10 @@ def lines(outcome: Outcome) -> list[str]:
     out.append("")
     if outcome.tests is not None:
         tests = outcome.tests
-        out.append(
-            f"**Tests:** {tests.passed} passed, {tests.failed} failed, {tests.errors} errors, "
-            f"{tests.skipped} skipped in {tests.duration:.2f}s"
-        )
+        out.append(f"**Tests:** {text.tests_line(tests)}")
         out.append("")
+        if tests.ended_early is not None:
+            out.extend([f"**{escape(tests.ended_early)}**", ""])
         for failure in tests.failures[:20]:
             out.append(f"- {failure.kind}: {escape(failure.name)}: {escape(failure.message)}")
         if len(tests.failures) > 20:

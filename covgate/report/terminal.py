@@ -138,10 +138,11 @@ def _unclassified(console: Console, group: GroupResult) -> None:
 def _tests(console: Console, tests: TestSummary, quiet: bool) -> None:
     _print(
         console,
-        f"tests: {tests.passed} passed, {tests.failed} failed, {tests.errors} errors, "
-        f"{tests.skipped} skipped in {tests.duration:.2f}s",
+        f"tests: {text.tests_line(tests)}",
         style="bold" if tests.ok else "bold red",
     )
+    if tests.ended_early is not None:
+        _print(console, tests.ended_early, style="bold red")
     for failure in tests.failures:
         _print(console, f"  {failure.kind.upper()} {failure.name}: {failure.message}", style="red")
     if tests.slowest and not quiet:

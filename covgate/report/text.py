@@ -10,6 +10,7 @@ from covgate.model import (
     Metric,
     Outcome,
     Status,
+    TestSummary,
     floor_percent,
     format_threshold,
     line_ranges,
@@ -144,12 +145,26 @@ def empty_message(group: GroupResult) -> str:
     )
 
 
+def tests_line(tests: TestSummary) -> str:
+    """'41 passed, 1 failed, 0 errors, 2 skipped in 3.25s' (xfailed, xpassed when any)."""
+    counts = f"{tests.passed} passed, {tests.failed} failed, {tests.errors} errors, " + (
+        f"{tests.skipped} skipped"
+    )
+    if tests.xfailed:
+        counts += f", {tests.xfailed} xfailed"
+    if tests.xpassed:
+        counts += f", {tests.xpassed} xpassed"
+    return f"{counts} in {tests.duration:.2f}s"
+
+
 def headline(outcome: Outcome) -> str:
     """The closing line: what the gate decided."""
     evaluation = outcome.evaluation
     tests = outcome.tests
     parts = []
-    if tests is not None and not tests.ok:
+    if tests is not None and tests.ended_early is not None:
+        parts.append(tests.ended_early)
+    elif tests is not None and not tests.ok:
         parts.append(f"tests failed ({tests.failed} failed, {tests.errors} errors)")
     if evaluation is not None:
         failed = evaluation.failed_groups
