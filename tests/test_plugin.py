@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,13 +82,13 @@ class TestGroup:
 """
 
 
-def recorded(pytester: pytest.Pytester, *args: str) -> tuple[dict[str, object], pytest.RunResult]:
+def recorded(pytester: pytest.Pytester, *args: str) -> tuple[Any, pytest.RunResult]:
     path = pytester.path / "covgate-results.json"
     # Whatever plugins this environment has, the inner session does without them.
     outcome = pytester.runpytest_inprocess(
         "-p", "no:asyncio", "-p", "no:cacheprovider", *args, plugins=[Recorder(path)]
     )
-    doc: dict[str, object] = json.loads(path.read_text())
+    doc = json.loads(path.read_text())
     return doc, outcome
 
 
@@ -98,7 +99,7 @@ def test_outcomes_and_node_ids_as_pytest_reports_them(pytester: pytest.Pytester)
     # pytest counts a failing teardown as an error beside its test's call; covgate counts each
     # test once, by its worst phase.
     outcome.assert_outcomes(passed=5, failed=2, errors=3, skipped=1, xfailed=2, xpassed=1)
-    got = {r["nodeid"]: (r["outcome"], r["message"]) for r in doc["results"]}  # type: ignore[attr-defined]
+    got = {r["nodeid"]: (r["outcome"], r["message"]) for r in doc["results"]}
     assert got == {
         "auth_test.py::test_ok": ("passed", ""),
         "auth_test.py::test_xfail": ("xfailed", "known bug"),
@@ -113,9 +114,10 @@ def test_outcomes_and_node_ids_as_pytest_reports_them(pytester: pytest.Pytester)
         "auth_test.py::test_param[c d]": ("passed", ""),
         "auth_test.py::TestGroup::TestInner::test_deep": ("passed", ""),
     }
-    assert (doc["version"], doc["finished"], doc["exitstatus"], doc["collected"]) == (1, True, 1, 12)
+    header = (doc["version"], doc["finished"], doc["exitstatus"], doc["collected"])
+    assert header == (1, True, 1, 12)
     assert doc["stopped"] is None
-    assert all(r["duration"] >= 0 for r in doc["results"])  # type: ignore[attr-defined]
+    assert all(r["duration"] >= 0 for r in doc["results"])
     session = results.load(pytester.path / "covgate-results.json")
     assert session is not None
     assert session.complete
@@ -144,7 +146,7 @@ def test_durations_add_setup_call_and_teardown(pytester: pytest.Pytester) -> Non
         """
     )
     doc, _ = recorded(pytester)
-    (only,) = doc["results"]  # type: ignore[misc]
+    (only,) = doc["results"]
     assert 0.6 <= only["duration"] < 2.0
 
 
@@ -152,7 +154,7 @@ def test_deselected_tests_are_not_collected(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_k="def test_one():\n    pass\n\n\ndef test_two():\n    pass\n")
     doc, _ = recorded(pytester, "-k", "one")
     assert doc["collected"] == 1
-    assert [r["nodeid"] for r in doc["results"]] == ["test_k.py::test_one"]  # type: ignore[attr-defined]
+    assert [r["nodeid"] for r in doc["results"]] == ["test_k.py::test_one"]
 
 
 def test_a_session_stopped_early_says_why(pytester: pytest.Pytester) -> None:
@@ -174,7 +176,7 @@ def test_a_session_stopped_early_says_why(pytester: pytest.Pytester) -> None:
         """
     )
     doc, _ = recorded(pytester)
-    assert (doc["collected"], len(doc["results"]), doc["stopped"]) == (3, 1, "enough for today")  # type: ignore[arg-type]
+    assert (doc["collected"], len(doc["results"]), doc["stopped"]) == (3, 1, "enough for today")
     session = results.load(pytester.path / "covgate-results.json")
     assert session is not None
     assert not session.complete
@@ -183,13 +185,13 @@ def test_a_session_stopped_early_says_why(pytester: pytest.Pytester) -> None:
 def test_exitfirst_and_collection_errors_say_why(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_x="def test_a():\n    assert 0\n\n\ndef test_b():\n    pass\n")
     doc, _ = recorded(pytester, "-x")
-    assert (doc["collected"], len(doc["results"]), doc["stopped"]) == (  # type: ignore[arg-type]
+    assert (doc["collected"], len(doc["results"]), doc["stopped"]) == (
         2, 1, "stopping after 1 failures",
     )  # fmt: skip
     pytester.makepyfile(test_broken="import no_such_module_here\n")
     doc, _ = recorded(pytester)
     assert doc["stopped"] == "1 error during collection"
-    (error,) = doc["collection_errors"]  # type: ignore[misc]
+    (error,) = doc["collection_errors"]
     assert error["nodeid"] == "test_broken.py"
     assert error["message"].startswith("ImportError while importing test module")
 

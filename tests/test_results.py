@@ -162,5 +162,5 @@ def test_pytest_that_could_not_run_the_suite_is_exit_3(
 
 
 def test_no_tests_collected_is_nothing_to_judge() -> None:
-    with pytest.raises(NothingToJudge, match="^pytest collected no tests$"):
+    with pytest.raises(NothingToJudge, match=r"^pytest collected no tests$"):
         session_summary(5, finished(5, collected=0, count=0))

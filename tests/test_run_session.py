@@ -70,7 +70,7 @@ def reported_tests(root: Path) -> dict[str, object]:
     return {k: v for k, v in tests.items() if k not in ("duration", "slowest")}
 
 
-EXPECTED_TESTS = {
+EXPECTED_TESTS: dict[str, object] = {
     "passed": 5,
     "failed": 0,
     "errors": 0,
