@@ -21,6 +21,7 @@ from covgate.errors import CovgateError, ExitCode
 if TYPE_CHECKING:
     from covgate.config import Workers
     from covgate.model import Outcome
+    from covgate.regressions import Guards
 
 F = TypeVar("F", bound=Callable[..., Any])
 Progress = Callable[[int, int], None] | None
@@ -109,6 +110,27 @@ def common_options(command: F) -> F:
     return project_options(command)
 
 
+def regression_options(command: F) -> F:
+    """--baseline, --write-baseline, --policy-ref: the gate never goes below what was."""
+    decorators = [
+        click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
+                     help="Fail on a fall below this baseline (default: the config's)."),
+        click.option("--write-baseline", is_flag=True,
+                     help="Write or tighten the baseline after gating."),
+        click.option("--policy-ref", metavar="REF",
+                     help="Also gate by the policy at this git reference, e.g. origin/main."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def make_guards(baseline_file: Path | None, write_baseline: bool, policy_ref: str | None) -> Guards:
+    from covgate.regressions import Guards
+
+    return Guards(baseline=baseline_file, write_baseline=write_baseline, policy_ref=policy_ref)
+
+
 def make_options(
     *,
     root: Path | None,
@@ -158,8 +180,16 @@ class WorkersType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("-n", "--workers", type=WorkersType(), help='xdist workers: a number, 0, or "auto".')
+@regression_options
 @common_options
-def run(pytest_args: tuple[str, ...], workers: Workers | None, **options: Any) -> int:
+def run(
+    pytest_args: tuple[str, ...],
+    workers: Workers | None,
+    baseline_file: Path | None,
+    write_baseline: bool,
+    policy_ref: str | None,
+    **options: Any,
+) -> int:
     """Run the test suite under coverage, then gate it.
 
     Arguments after -- go to pytest: covgate run -- -k auth -x
@@ -167,6 +197,7 @@ def run(pytest_args: tuple[str, ...], workers: Workers | None, **options: Any) -
     from covgate import commands
 
     opts = make_options(**options)
+    guards = make_guards(baseline_file, write_baseline, policy_ref)
 
     def work(progress: Progress, echo: Echo) -> Outcome:
         return commands.run(
@@ -179,6 +210,7 @@ def run(pytest_args: tuple[str, ...], workers: Workers | None, **options: Any) -
             stdout_to_stderr=opts.machine_stdout,
             announce=echo if opts.verbosity >= 0 else None,
             progress=progress,
+            guards=guards,
         )
 
     return gate(opts, work)
@@ -186,8 +218,15 @@ def run(pytest_args: tuple[str, ...], workers: Workers | None, **options: Any) -
 
 @cli.command()
 @click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@regression_options
 @common_options
-def check(data: tuple[Path, ...], **options: Any) -> int:
+def check(
+    data: tuple[Path, ...],
+    baseline_file: Path | None,
+    write_baseline: bool,
+    policy_ref: str | None,
+    **options: Any,
+) -> int:
     """Gate existing coverage data without running tests.
 
     DATA: .coverage files (combined), coverage.json, Cobertura XML or LCOV. Without DATA,
@@ -196,10 +235,16 @@ def check(data: tuple[Path, ...], **options: Any) -> int:
     from covgate import commands
 
     opts = make_options(**options)
+    guards = make_guards(baseline_file, write_baseline, policy_ref)
 
     def work(progress: Progress, echo: Echo) -> Outcome:
         return commands.check(
-            data, root=opts.root, config=opts.config, fail_under=opts.fail_under, progress=progress
+            data,
+            root=opts.root,
+            config=opts.config,
+            fail_under=opts.fail_under,
+            progress=progress,
+            guards=guards,
         )
 
     return gate(opts, work)
@@ -250,6 +295,39 @@ def classes(data: tuple[Path, ...], root: Path | None, config: Path | None) -> i
     from covgate import commands
 
     click.echo(commands.classes(data, root=root, config=config), nl=False)
+    return ExitCode.OK
+
+
+@cli.command("baseline")
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--update", is_flag=True, help="The same as without it: tighten what is there.")
+@click.option("--allow-loosen", is_flag=True, help="Also write the figures that loosen.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(path_type=Path),
+    help="The file to write (default: the config's, or covgate-baseline.json).",
+)
+@project_options
+def baseline_command(
+    data: tuple[Path, ...],
+    *,
+    update: bool,
+    allow_loosen: bool,
+    baseline_file: Path | None,
+    root: Path | None,
+    config: Path | None,
+) -> int:
+    """Write the baseline, or tighten the one there (it never loosens without --allow-loosen).
+
+    DATA as for covgate check.
+    """
+    from covgate import commands
+
+    text = commands.baseline(
+        data, root=root, config=config, path=baseline_file, allow_loosen=allow_loosen
+    )
+    click.echo(text, nl=False)
     return ExitCode.OK
 
 

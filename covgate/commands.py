@@ -7,9 +7,10 @@ import dataclasses
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from covgate import analysis, durations, results, sources
+from covgate import analysis, durations, regressions, results, sources
 from covgate.analysis import ProgressCallback
 from covgate.classify import Classifier, pattern_usage
 from covgate.classify import explain as explain_path
@@ -17,7 +18,16 @@ from covgate.config import Config, Workers, apply_fail_under, load_config
 from covgate.errors import DataError, ExitCode, NothingToJudge
 from covgate.evaluate import evaluate, exit_code
 from covgate.init import python_files
-from covgate.model import Evaluation, Measurement, Outcome, TestSummary, format_threshold
+from covgate.model import (
+    BaselineResult,
+    Evaluation,
+    Measurement,
+    Outcome,
+    RefResult,
+    TestSummary,
+    format_threshold,
+)
+from covgate.regressions import Guards
 from covgate.runner import PytestCouldNotRun, RunPlan, run_pytest, workspace
 
 
@@ -28,22 +38,83 @@ def check(
     config: Path | None = None,
     fail_under: Sequence[str] = (),
     progress: ProgressCallback | None = None,
+    guards: Guards | None = None,
 ) -> Outcome:
     """`covgate check`: gate existing data."""
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)
+    prepared = regressions.prepare(settings, guards or Guards())
     paths = [Path(p) for p in data] or sources.default_data(settings.root, coverage.data_file)
     measurement = sources.read_measurement(paths, settings.root, progress=progress)
     evaluation = evaluate(measurement, policy)
     stale = () if data else _stale_siblings(paths, coverage.data_file)
+    guarded = _no_regressions(prepared, settings, measurement, evaluation, None)
     return Outcome(
         evaluation=evaluation,
-        exit_code=exit_code(evaluation),
+        exit_code=guarded.exit_code,
         precision=_precision(settings, coverage),
-        notes=(*notes(settings, measurement, evaluation), *stale),
+        notes=(*notes(settings, measurement, evaluation), *stale, *guarded.notes),
         root=settings.root,
+        baseline=guarded.baseline,
+        policy_ref=guarded.policy_ref,
     )
+
+
+@dataclass(frozen=True)
+class _Guarded:
+    exit_code: ExitCode
+    baseline: BaselineResult | None
+    policy_ref: RefResult | None
+    notes: tuple[str, ...]
+
+
+def _no_regressions(
+    prepared: regressions.Prepared,
+    settings: Config,
+    measurement: Measurement,
+    evaluation: Evaluation,
+    tests_ok: bool | None,
+) -> _Guarded:
+    """The baseline and the policy at the reference judged, the exit code of it all, and the
+    baseline written when asked (never after failed tests)."""
+    head, ref = regressions.judge(prepared, settings, measurement, evaluation)
+    code = exit_code(
+        evaluation,
+        tests_ok,
+        also=(ref.evaluation,) if ref else (),
+        regressed=(head is not None and not head.passed) or (ref is not None and not ref.passed),
+    )
+    written: list[str] = []
+    if prepared.write and tests_ok is not False:
+        path = prepared.baseline_path
+        written = regressions.update(path, prepared.baseline_source, evaluation)
+    elif prepared.write:
+        written = [f"baseline: {prepared.baseline_source} not written: the tests failed"]
+    return _Guarded(code, head, ref, tuple(written))
+
+
+def baseline(
+    data: Sequence[Path],
+    *,
+    root: Path | None = None,
+    config: Path | None = None,
+    path: Path | None = None,
+    allow_loosen: bool = False,
+    progress: ProgressCallback | None = None,
+) -> str:
+    """`covgate baseline`: write the baseline, or tighten the one there."""
+    settings = load_config(root=root, config_file=config)
+    coverage = analysis.coverage_settings(settings.root)
+    target, shown = regressions.baseline_path(settings, path)
+    paths = [Path(p) for p in data] or sources.default_data(settings.root, coverage.data_file)
+    measurement = sources.read_measurement(paths, settings.root, progress=progress)
+    evaluation = evaluate(measurement, settings.policy)
+    lines = [
+        *notes(settings, measurement, evaluation),
+        *regressions.update(target, shown, evaluation, allow_loosen=allow_loosen),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _precision(settings: Config, coverage: analysis.CoverageSettings) -> int:
@@ -177,6 +248,7 @@ def run(
     stdout_to_stderr: bool = False,
     announce: Callable[[str], None] | None = None,
     progress: ProgressCallback | None = None,
+    guards: Guards | None = None,
 ) -> Outcome:
     """`covgate run`: the suite under coverage, then the gate.
 
@@ -187,6 +259,8 @@ def run(
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)  # a coverage.py config error: now
+    # A bad baseline or git reference: now too, before any test runs.
+    prepared = regressions.prepare(settings, guards or Guards())
     shown_precision = _precision(settings, coverage)
     record = durations.load(settings.root)
     choice = durations.choose(settings.workers if workers is None else workers, record)
@@ -235,13 +309,16 @@ def run(
         finally:
             publish(private, coverage.data_file)
     evaluation = evaluate(measurement, policy)
+    guarded = _no_regressions(prepared, settings, measurement, evaluation, tests_ok)
     return Outcome(
         evaluation=evaluation,
-        exit_code=exit_code(evaluation, tests_ok),
+        exit_code=guarded.exit_code,
         precision=shown_precision,
         tests=tests,
-        notes=notes(settings, measurement, evaluation),
+        notes=(*notes(settings, measurement, evaluation), *guarded.notes),
         root=settings.root,
+        baseline=guarded.baseline,
+        policy_ref=guarded.policy_ref,
     )
 
 

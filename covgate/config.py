@@ -23,6 +23,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 CONFIG_FILE = "covgate.toml"
 PYPROJECT = "pyproject.toml"
+DEFAULT_BASELINE = "covgate-baseline.json"
 
 Workers = int | Literal["auto"]
 
@@ -61,6 +62,15 @@ class Config:
     branch: bool = True
     precision: int | None = None
     """Decimals shown; None: coverage.py's `[report] precision` when set above 0, else 2."""
+    baseline: str | None = None
+    """The committed baseline to compare with, relative to the root (SPEC §11)."""
+    baseline_tolerance: Fraction = Fraction(0)
+    policy_ref: str | None = None
+    """The git reference whose policy must pass too."""
+
+    def baseline_path(self) -> Path:
+        """The baseline file: the configured one, else covgate-baseline.json in the root."""
+        return self.root / (self.baseline or DEFAULT_BASELINE)
 
     def describe_source(self) -> str:
         if self.source is None:
@@ -69,7 +79,8 @@ class Config:
         return f"configuration: {where}{_display(self.source, self.root)}"
 
 
-_TOP_KEYS = ("tests", "pytest_args", "workers", "branch", "precision", "overall", "classes")
+_TOP_KEYS = ("tests", "pytest_args", "workers", "branch", "precision", "overall", "classes",
+             "baseline", "baseline_tolerance", "policy_ref")  # fmt: skip
 _THRESHOLD_KEYS = ("min", "lines", "branches", "per_file", "max_missing")
 _CLASS_KEYS = ("name", "paths", *_THRESHOLD_KEYS, "allow_empty")
 
@@ -137,13 +148,33 @@ def parse_toml(text: str) -> dict[str, Any] | None:
         return None
 
 
-def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
+def config_from_text(text: str, path: Path, root: Path, where: str) -> Config | None:
+    """The configuration in `text`, the content of `path` somewhere else (e.g. at a git
+    reference), validated as load_config validates a file; None when `path` is a pyproject.toml
+    without [tool.covgate]. Errors start with `where`."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        table = _table(_parse(text, path), path, required=False)
+        return None if table is None else _build(table, path, root)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _parse(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return dict(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def _read_table(path: Path, *, required: bool) -> dict[str, Any] | None:
+    try:
+        document = _parse(path.read_text(encoding="utf-8"), path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return _table(document, path, required=required)
+
+
+def _table(document: dict[str, Any], path: Path, *, required: bool) -> dict[str, Any] | None:
     if path.name != PYPROJECT:
         return dict(document)
     tool = document.get("tool", {})
@@ -270,7 +301,20 @@ def _build(table: Mapping[str, Any], path: Path, root: Path) -> Config:
         workers=workers,
         branch=branch,
         precision=precision,
+        baseline=_name(reader, table, "baseline", 'a file path, e.g. "covgate-baseline.json"'),
+        baseline_tolerance=reader.percent(table, "baseline_tolerance") or Fraction(0),
+        policy_ref=_name(reader, table, "policy_ref", 'a git reference, e.g. "origin/main"'),
     )
+
+
+def _name(reader: _Reader, table: Mapping[str, Any], key: str, expected: str) -> str | None:
+    """A non-empty string setting (a path or a git reference), or None when absent."""
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or value.startswith("-"):
+        raise reader.fail(key, f"expected {expected}, got {_show(value)}")
+    return value
 
 
 def _workers(reader: _Reader, value: object) -> Workers:

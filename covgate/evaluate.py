@@ -191,18 +191,27 @@ def _percent(covered: int, total: int) -> Fraction:
     return Fraction(covered * 100, total) if total else Fraction(100)
 
 
-def exit_code(evaluation: Evaluation | None, tests_ok: bool | None = None) -> ExitCode:
+def exit_code(
+    evaluation: Evaluation | None,
+    tests_ok: bool | None = None,
+    *,
+    also: Sequence[Evaluation] = (),
+    regressed: bool = False,
+) -> ExitCode:
     """The one mapping of a judgement to an exit code (SPEC §5).
 
     Failed tests come first, then a class without files (nothing to judge), then a missed
-    threshold.
+    threshold. `also` are evaluations of the same data under other policies (the policy at a
+    git reference) that must pass too; `regressed` is a fall below the baseline or a weakened
+    setting, a missed threshold as well.
     """
     if tests_ok is False:
         return ExitCode.TESTS_FAILED
     if evaluation is None:
         return ExitCode.NOTHING_TO_JUDGE
-    if evaluation.empty_classes:
+    judged = (evaluation, *also)
+    if any(e.empty_classes for e in judged):
         return ExitCode.NOTHING_TO_JUDGE
-    if not evaluation.thresholds_met:
+    if regressed or not all(e.thresholds_met for e in judged):
         return ExitCode.THRESHOLD_MISSED
     return ExitCode.OK

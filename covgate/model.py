@@ -329,6 +329,96 @@ class TestSummary:
         return self.failed == 0 and self.errors == 0 and self.ended_early is None
 
 
+# --- no regressions: the baseline and the base branch's policy ------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A class's (or overall's) covered and total lines and branches, as a baseline holds it."""
+
+    covered: int
+    total: int
+
+    @property
+    def ratio(self) -> Fraction:
+        return _ratio(self.covered, self.total)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The committed figures that coverage may not fall below (SPEC §11)."""
+
+    overall: Figure
+    classes: Mapping[str, Figure]
+    files: Mapping[str, int]
+    """Per measured file, its uncovered statements + branches."""
+
+
+@dataclass(frozen=True)
+class GroupDrop:
+    """A class or overall compared with its baseline figure."""
+
+    name: str
+    baseline: Figure
+    current: Figure
+    passed: bool
+
+
+@dataclass(frozen=True)
+class FileGrowth:
+    """A file with more uncovered lines and branches than its baseline."""
+
+    file: FileCoverage
+    class_name: str | None
+    baseline: int
+
+
+@dataclass(frozen=True)
+class BaselineResult:
+    """The measurement compared with a baseline."""
+
+    source: str
+    """The baseline file, as shown (e.g. 'covgate-baseline.json' or '... at origin/main')."""
+    tolerance: Fraction
+    """Percentage points a class may fall below its baseline."""
+    groups: tuple[GroupDrop, ...]
+    grown: tuple[FileGrowth, ...]
+    new_files: tuple[str, ...] = ()
+    deleted_files: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return not self.grown and all(g.passed for g in self.groups)
+
+    @property
+    def dropped(self) -> tuple[GroupDrop, ...]:
+        return tuple(g for g in self.groups if not g.passed)
+
+
+@dataclass(frozen=True)
+class RefResult:
+    """The same measurement judged by the policy at a git reference (`--policy-ref`)."""
+
+    ref: str
+    commit: str
+    source: str
+    """Where the policy at the reference came from, as shown."""
+    evaluation: Evaluation
+    baseline: BaselineResult | None
+    weakened: tuple[str, ...]
+    """coverage.py (and covgate) settings the working tree weakened against the reference."""
+
+    @property
+    def passed(self) -> bool:
+        evaluation = self.evaluation
+        return (
+            evaluation.thresholds_met
+            and not evaluation.empty_classes
+            and (self.baseline is None or self.baseline.passed)
+            and not self.weakened
+        )
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one covgate command found: the evaluation, the tests, the exit code, the notes."""
@@ -339,6 +429,8 @@ class Outcome:
     tests: TestSummary | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     root: Path | None = None
+    baseline: BaselineResult | None = None
+    policy_ref: RefResult | None = None
 
 
 # --- display of exact numbers -----------------------------------------------------------------

@@ -49,6 +49,8 @@ INPUTS = (
     "workers",
     "summary",
     "annotations",
+    "baseline",
+    "policy-ref",
 )
 OUTPUTS = ("passed", "overall", "failed-classes", "report-json")
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
@@ -652,6 +654,19 @@ HOSTILE_ARG = "$(touch pwned) `touch pwned` ; touch pwned"
             {"data": "coverage.xml\r\n-odd name.json\r\n", "fail-under": "overall=70"},
             ["check", "--fail-under", "overall=70", "--", "coverage.xml", "-odd name.json"],
             id="check",
+        ),
+        pytest.param(
+            {"baseline": "gate/base line.json", "policy-ref": "origin/main", "data": ".coverage"},
+            [
+                "check",
+                "--baseline",
+                "gate/base line.json",
+                "--policy-ref",
+                "origin/main",
+                "--",
+                ".coverage",
+            ],
+            id="no regressions",
         ),
     ],
 )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from covgate.config import DEFAULT_CLASSES, apply_fail_under, load_config
+from covgate.config import DEFAULT_CLASSES, apply_fail_under, config_from_text, load_config
 from covgate.errors import ConfigError
 
 
@@ -194,3 +194,55 @@ def test_bad_fail_under(tmp_path: Path, option: str, words: list[str]) -> None:
         apply_fail_under(policy, [option])
     for word in words:
         assert word in str(caught.value)
+
+
+def test_baseline_and_policy_ref_keys(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "covgate.toml",
+        'baseline = "gate/base.json"\nbaseline_tolerance = 0.5\npolicy_ref = "origin/main"\n',
+    )
+    config = load_config(root=tmp_path)
+    assert config.baseline == "gate/base.json"
+    assert config.baseline_path() == tmp_path.resolve() / "gate" / "base.json"
+    assert config.baseline_tolerance == Fraction(1, 2)
+    assert config.policy_ref == "origin/main"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    plain = load_config(root=empty)
+    assert (plain.baseline, plain.baseline_tolerance, plain.policy_ref) == (None, Fraction(0), None)
+    assert plain.baseline_path() == empty.resolve() / "covgate-baseline.json"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("baseline = 1", "baseline: expected a file path"),
+        ('baseline = ""', "baseline: expected a file path"),
+        ("baseline_tolerance = 101", "baseline_tolerance: expected a number from 0 to 100"),
+        ('baseline_tolerance = "1"', "baseline_tolerance: expected a number from 0 to 100"),
+        ('policy_ref = "--output=x"', "policy_ref: expected a git reference"),
+        ("policy_ref = []", "policy_ref: expected a git reference"),
+        ('basline = "x"', "did you mean 'baseline'?"),
+    ],
+)
+def test_bad_baseline_keys(tmp_path: Path, text: str, words: str) -> None:
+    write(tmp_path, "covgate.toml", text + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(root=tmp_path)
+    assert str(info.value).startswith("covgate.toml: ")
+    assert words in str(info.value)
+
+
+def test_config_from_text_validates_as_a_file_does(tmp_path: Path) -> None:
+    text = "[tool.covgate.overall]\nmin = 70\n"
+    config = config_from_text(text, tmp_path / "pyproject.toml", tmp_path, "pyproject.toml at main")
+    assert config is not None
+    assert config.policy.overall.min == 70
+    assert config.source == tmp_path / "pyproject.toml"
+    assert config_from_text("[tool.other]\n", tmp_path / "pyproject.toml", tmp_path, "x") is None
+    with pytest.raises(ConfigError) as info:
+        config_from_text("mn = 1\n", tmp_path / "covgate.toml", tmp_path, "covgate.toml at main")
+    assert str(info.value).startswith("covgate.toml at main: covgate.toml: mn: unknown key")
+    with pytest.raises(ConfigError, match=r"^x at main: covgate\.toml: not valid TOML"):
+        config_from_text("[", tmp_path / "covgate.toml", tmp_path, "x at main")

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
+from covgate import baseline as baselines
 from covgate.model import Check, GroupResult, Metric, Outcome, Status, floor_percent
-from covgate.report import text
+from covgate.report import regressions, text
 
 PER_LEVEL = 10
 
@@ -59,6 +61,7 @@ def error_annotations(outcome: Outcome, prefix: str = "") -> list[str]:
     for group in evaluation.failed_groups:
         for check in group.failed_checks:
             errors.append(_check_error(group, check, outcome.precision, prefix))
+    errors.extend(_regression_errors(outcome, prefix))
     if len(errors) > PER_LEVEL:
         more = len(errors) - (PER_LEVEL - 1)
         errors = errors[: PER_LEVEL - 1]
@@ -84,6 +87,39 @@ def _check_error(group: GroupResult, check: Check, precision: int, prefix: str) 
             title=f"covgate: {group.name} below target",
         )
     return command("error", message, title=f"covgate: {group.name} below target")
+
+
+def _regression_errors(outcome: Outcome, prefix: str) -> list[str]:
+    """A fall below the baseline at each file whose uncovered count grew; a failed policy at
+    the reference, with each of its misses."""
+    errors = []
+    result = outcome.baseline
+    if result is not None:
+        for drop in result.dropped:
+            message = baselines.drop_message(drop, result.tolerance, outcome.precision)
+            errors.append(command("error", message, title="covgate: baseline"))
+        for growth in result.grown:
+            line = _first_gap(growth.file.missing_lines, growth.file.partial_lines)
+            errors.append(command("error", baselines.growth_message(growth),
+                                  file=prefix + growth.file.path, line=line,
+                                  title="covgate: more uncovered than the baseline"))  # fmt: skip
+    ref = outcome.policy_ref
+    if ref is not None and not ref.passed:
+        # What the working tree's policy and baseline already said is not said twice.
+        said = {line.text for line in regressions.lines(replace(outcome, policy_ref=None))}
+        if outcome.evaluation is not None:
+            said.update(
+                text.check_message(group.name, check, outcome.precision)
+                for group in outcome.evaluation.failed_groups
+                for check in group.failed_checks
+            )
+        title = f"covgate: policy at {ref.ref}"
+        errors.extend(
+            command("error", line.text, title=title)
+            for line in regressions.lines(replace(outcome, baseline=None))
+            if line.level > 0 and line.failed and line.text not in said
+        )
+    return errors
 
 
 def _first_gap(missing: tuple[int, ...], partial: tuple[int, ...]) -> int | None:

@@ -7,7 +7,16 @@ from fractions import Fraction
 from typing import Any
 
 from covgate import __version__
-from covgate.model import Counts, Evaluation, GroupResult, Outcome, TestSummary
+from covgate.model import (
+    BaselineResult,
+    Counts,
+    Evaluation,
+    Figure,
+    GroupResult,
+    Outcome,
+    RefResult,
+    TestSummary,
+)
 
 SCHEMA_VERSION = 1
 
@@ -33,7 +42,62 @@ def document(outcome: Outcome) -> dict[str, Any]:
     else:
         doc.update({"overall": None, "classes": [], "unclassified": None, "files": []})
     doc["tests"] = _tests(outcome.tests) if outcome.tests is not None else None
+    doc["baseline"] = _baseline(outcome.baseline) if outcome.baseline is not None else None
+    doc["policy_ref"] = _policy_ref(outcome.policy_ref) if outcome.policy_ref is not None else None
     return doc
+
+
+def _figure(figure: Figure) -> dict[str, Any]:
+    return {
+        "covered": figure.covered,
+        "total": figure.total,
+        "percent": 100.0 * figure.covered / figure.total if figure.total else 100.0,
+    }
+
+
+def _baseline(result: BaselineResult) -> dict[str, Any]:
+    return {
+        "path": result.source,
+        "passed": result.passed,
+        "tolerance": float(result.tolerance),
+        "groups": [
+            {
+                "name": g.name,
+                "baseline": _figure(g.baseline),
+                **_figure(g.current),
+                "passed": g.passed,
+            }
+            for g in result.groups
+        ],
+        "grown_files": [
+            {
+                "path": g.file.path,
+                "class": g.class_name,
+                "baseline": g.baseline,
+                "uncovered": g.file.counts.missing,
+                "missing_lines": list(g.file.missing_lines),
+                "partial_lines": list(g.file.partial_lines),
+            }
+            for g in result.grown
+        ],
+        "new_files": list(result.new_files),
+        "deleted_files": list(result.deleted_files),
+    }
+
+
+def _policy_ref(result: RefResult) -> dict[str, Any]:
+    evaluation = result.evaluation
+    return {
+        "ref": result.ref,
+        "commit": result.commit,
+        "source": result.source,
+        "passed": result.passed,
+        "default_policy": evaluation.policy.is_default,
+        "overall": _group(evaluation.overall),
+        "classes": [_group(group) for group in evaluation.classes],
+        "weakened": list(result.weakened),
+        "baseline": _baseline(result.baseline) if result.baseline is not None else None,
+    }
 
 
 def _evaluation(evaluation: Evaluation) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from covgate.model import Outcome, Status
-from covgate.report import text
+from covgate.report import regressions, text
 
 LIMIT = 1024 * 1024  # GitHub's limit for one step summary
 FILES_SHOWN = 5
@@ -101,7 +101,21 @@ def lines(outcome: Outcome) -> list[str]:
             if len(loose) > UNCLASSIFIED_SHOWN:
                 out.append(f"- and {len(loose) - UNCLASSIFIED_SHOWN} more")
             out.extend(["", "</details>", ""])
+    out.extend(_regressions(outcome))
     out.append(escape(text.headline(outcome)))
+    return out
+
+
+def _regressions(outcome: Outcome) -> list[str]:
+    """The baseline and the policy at a git reference, as nested lists."""
+    found = regressions.lines(outcome)
+    if not found:
+        return []
+    out = ["### No regressions", ""]
+    for line in found:
+        item = escape(line.text)
+        out.append("  " * line.level + f"- {f'**{item}**' if line.level == 0 else item}")
+    out.append("")
     return out
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from covgate.model import GroupResult, Outcome, Status, TestSummary, floor_percent
-from covgate.report import text
+from covgate.report import regressions, text
 
 PLAIN_WIDTH = 120
 FILES_SHOWN = 5
@@ -57,6 +57,13 @@ def render(
         for group in evaluation.failed_groups:
             _misses(console, group, outcome.precision)
         _unclassified(console, evaluation.unclassified)
+    for line in regressions.lines(outcome):
+        if quiet and not line.failed:
+            continue
+        style = "red" if line.failed else None
+        if line.level == 0:
+            style = "bold red" if line.failed else "bold"
+        _print(console, "    " * line.level + line.text, style=style)
     style = "bold green" if outcome.exit_code == 0 else "bold red"
     _print(console, text.headline(outcome), style=style)
     return buffer.getvalue()

@@ -174,6 +174,11 @@ def headline(outcome: Outcome) -> str:
             parts.append(f"{len(failed)} below target ({names})")
         if empty:
             parts.append(f"{len(empty)} without files ({', '.join(g.name for g in empty)})")
+    if outcome.baseline is not None and not outcome.baseline.passed:
+        count = len(outcome.baseline.dropped) + len(outcome.baseline.grown)
+        parts.append(f"{plural(count, 'regression', 'regressions')} against the baseline")
+    if outcome.policy_ref is not None and not outcome.policy_ref.passed:
+        parts.append(f"the policy at {outcome.policy_ref.ref} failed")
     if not parts and outcome.exit_code == 0:
         return "covgate: passed, every threshold met"
     if not parts:
