@@ -205,6 +205,7 @@ def compare(
         grown=tuple(grown),
         new_files=tuple(new),
         deleted_files=tuple(sorted(set(baseline.files) - measured)),
+        unknown_classes=tuple(sorted(set(baseline.classes) - {g.name for g in evaluation.classes})),
     )
 
 

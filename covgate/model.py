@@ -385,6 +385,8 @@ class BaselineResult:
     grown: tuple[FileGrowth, ...]
     new_files: tuple[str, ...] = ()
     deleted_files: tuple[str, ...] = ()
+    unknown_classes: tuple[str, ...] = ()
+    """Classes in the baseline that the policy does not have (not compared)."""
 
     @property
     def passed(self) -> bool:

@@ -163,6 +163,9 @@ def test_compare_names_every_drop_and_growth() -> None:
     ]
     assert result.new_files == ("app/auth/new.py",)
     assert result.deleted_files == ("app/auth/passwords.py",)
+    assert result.unknown_classes == ()
+    renamed = replace(base, classes={**base.classes, "old": Figure(1, 1)})
+    assert baseline.compare(evaluation, renamed, Fraction(0), "b").unknown_classes == ("old",)
     assert [baseline.drop_message(d, result.tolerance, 2) for d in result.dropped] == [
         # 77/83 against 114/119: 80 of 83 reach 95.798 %; 174/189 against 211/225: 178.
         "critical 92.77 % is below its baseline 95.79 %: cover 3 more lines or branches",
@@ -266,11 +269,12 @@ def regressed_outcome() -> Outcome:
     strict = replace(canned.POLICY, overall=Thresholds(min=Fraction(99)))
     at_main = evaluate(data, strict)
     old = replace(canned_baseline(), files={**canned_baseline().files, "app/main.py": 1})
+    renamed = replace(canned_baseline(), classes={**canned_baseline().classes, "web": Figure(1, 2)})
     return Outcome(
         evaluation=evaluation,
         exit_code=2,
         notes=("configuration: [tool.covgate] in pyproject.toml",),
-        baseline=baseline.compare(evaluation, canned_baseline(), Fraction(0), "base.json"),
+        baseline=baseline.compare(evaluation, renamed, Fraction(0), "base.json"),
         policy_ref=RefResult(
             ref="origin/main",
             commit="0123456789abcdef0123456789abcdef01234567",

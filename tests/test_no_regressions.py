@@ -282,6 +282,7 @@ def test_a_grown_file_fails_while_its_class_holds(
         ],
         "new_files": [],
         "deleted_files": [],
+        "classes_not_in_policy": [],
     }  # fmt: skip
     assert report["policy_ref"] is None
     assert (repo / "annotations.txt").read_text() == (

@@ -82,6 +82,7 @@ def _baseline(result: BaselineResult) -> dict[str, Any]:
         ],
         "new_files": list(result.new_files),
         "deleted_files": list(result.deleted_files),
+        "classes_not_in_policy": list(result.unknown_classes),
     }
 
 

@@ -49,6 +49,9 @@ def _baseline(result: BaselineResult, evaluation: Evaluation, precision: int) ->
     if result.new_files:
         yield Line("new files, judged by their class thresholds only: "
                    + _names(result.new_files), 1, False)  # fmt: skip
+    if result.unknown_classes:
+        yield Line("classes in the baseline but not in the policy (not compared): "
+                   + _names(result.unknown_classes), 1, False)  # fmt: skip
     if result.deleted_files:
         yield Line("in the baseline but no longer measured (not compared): "
                    + _names(result.deleted_files), 1, False)  # fmt: skip
