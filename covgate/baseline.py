@@ -51,6 +51,7 @@ def build(evaluation: Evaluation) -> Baseline:
             if group.files
         }),
         files=_sorted({item.file.path: item.file.counts.missing for item in evaluation.files}),
+        branch=evaluation.branch_measured,
     )  # fmt: skip
 
 
@@ -77,6 +78,7 @@ def render(baseline: Baseline) -> str:
     lines = [
         "{",
         f'  "version": {VERSION},',
+        f'  "branch": {json.dumps(baseline.branch)},',
         f'  "overall": {fig(baseline.overall)},',
         *block("classes", classes, last=False),
         *block("files", files, last=True),
@@ -98,11 +100,13 @@ def parse(text: str, source: str) -> Baseline:
         raise DataError(f"{source}: not a covgate baseline: not valid JSON ({exc})") from None
     if not isinstance(document, dict):
         raise bad("the document", "an object")
-    unknown = sorted(set(document) - {"version", "overall", "classes", "files"})
+    unknown = sorted(set(document) - {"version", "branch", "overall", "classes", "files"})
     if unknown:
-        raise bad(unknown[0], "only version, overall, classes and files")
+        raise bad(unknown[0], "only version, branch, overall, classes and files")
     if document.get("version") != VERSION:
         raise bad("version", str(VERSION), document.get("version"))
+    if not isinstance(document.get("branch"), bool):
+        raise bad("branch", "true or false", document.get("branch"))
 
     def count(where: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -130,6 +134,7 @@ def parse(text: str, source: str) -> Baseline:
         overall=read_figure("overall", document["overall"]),
         classes={k: read_figure(f"classes.{k}", v) for k, v in table("classes").items()},
         files={k: count(f"files.{k}", v) for k, v in table("files").items()},
+        branch=document["branch"],
     )
 
 
@@ -181,7 +186,9 @@ def compare(
 
     A class missing from the baseline (new) is not compared; a file missing from it (new)
     answers to its class's thresholds only; a file missing from the data (deleted) is ignored.
+    Figures with branches and without are not comparable: that is an error.
     """
+    comparable(baseline, evaluation.branch_measured, source)
     groups = []
     for group in (*evaluation.classes, evaluation.overall):
         base = baseline.overall if group.name == OVERALL else baseline.classes.get(group.name)
@@ -206,6 +213,18 @@ def compare(
         new_files=tuple(new),
         deleted_files=tuple(sorted(set(baseline.files) - measured)),
         unknown_classes=tuple(sorted(set(baseline.classes) - {g.name for g in evaluation.classes})),
+    )
+
+
+def comparable(baseline: Baseline, branch_measured: bool, source: str) -> None:
+    """A DataError (exit 3) when the baseline and the data differ in branch measurement."""
+    if baseline.branch == branch_measured:
+        return
+    kinds = {True: "branch coverage", False: "line coverage only"}
+    raise DataError(
+        f"{source}: written from data with {kinds[baseline.branch]}, but this data has "
+        f"{kinds[branch_measured]}: the figures are not comparable (measure as the baseline "
+        "was, or rewrite it with covgate baseline --allow-loosen)"
     )
 
 
@@ -250,8 +269,10 @@ class Update:
 def tighten(old: Baseline | None, new: Baseline, *, allow_loosen: bool = False) -> Update:
     """`new` merged into `old` so that nothing loosens: higher class figures and lower file
     counts are taken, new files and classes added, deleted ones dropped; a value that would
-    loosen keeps its old figure unless `allow_loosen`."""
-    if old is None:
+    loosen keeps its old figure unless `allow_loosen`. With `allow_loosen`, a baseline of the
+    other kind of measurement (with branches or without) is replaced whole; without it, the
+    caller checks first that the two are `comparable`."""
+    if old is None or (allow_loosen and old.branch != new.branch):
         names = [*sorted(new.classes), *sorted(new.files)]
         return Update(new, (), (), tuple(names), ())
     tightened: list[str] = []
@@ -291,7 +312,7 @@ def tighten(old: Baseline | None, new: Baseline, *, allow_loosen: bool = False) 
             files[path] = now if allow_loosen else before
     dropped.extend(sorted(set(old.files) - set(new.files)))
     return Update(
-        Baseline(overall, _sorted(classes), _sorted(files)),
+        Baseline(overall, _sorted(classes), _sorted(files), new.branch),
         tuple(tightened),
         tuple(loosened),
         tuple(added),

@@ -352,6 +352,8 @@ class Baseline:
     classes: Mapping[str, Figure]
     files: Mapping[str, int]
     """Per measured file, its uncovered statements + branches."""
+    branch: bool = True
+    """Whether the figures count branches (written from branch coverage data)."""
 
 
 @dataclass(frozen=True)

@@ -104,12 +104,17 @@ def update(
     The file is not touched when nothing changed."""
     current = baselines.read_text(path, shown) if path.exists() else None
     old = baselines.parse(current, shown) if current is not None else None
+    if old is not None and not allow_loosen:
+        baselines.comparable(old, evaluation.branch_measured, shown)
     change = baselines.tighten(old, baselines.build(evaluation), allow_loosen=allow_loosen)
     text = baselines.render(change.baseline)
     unchanged = current == text
     if not unchanged:
         baselines.write(path, text, shown)
     lines = [f"baseline: {'unchanged' if unchanged else 'wrote'} {shown}" + _counts(change)]
+    if old is not None and old.branch != change.baseline.branch:
+        lines.append("baseline: replaced whole (--allow-loosen): it held figures "
+                     f"{'with' if old.branch else 'without'} branches")  # fmt: skip
     if change.tightened:
         lines.append(f"baseline: tightened: {'; '.join(change.tightened)}")
     if old is not None and change.added:

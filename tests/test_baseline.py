@@ -48,7 +48,7 @@ def test_render_an_empty_baseline() -> None:
     empty = Baseline(Figure(0, 0), {}, {})
     text = baseline.render(empty)
     assert text == (
-        '{\n  "version": 1,\n  "overall": {"covered": 0, "total": 0},\n'
+        '{\n  "version": 1,\n  "branch": true,\n  "overall": {"covered": 0, "total": 0},\n'
         '  "classes": {},\n  "files": {}\n}\n'
     )
     assert baseline.parse(text, "b.json") == empty
@@ -61,26 +61,34 @@ def test_names_are_json_escaped() -> None:
     assert baseline.parse(text, "b.json") == odd
 
 
+HEAD = '{"version": 1, "branch": true, '
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
         ("", "not valid JSON"),
         ("[]", "the document: expected an object"),
         ('{"version": 2, "overall": {}, "classes": {}, "files": {}}', "version: expected 1"),
-        ('{"version": 1, "classes": {}, "files": {}}', "overall: expected an object"),
-        ('{"version": 1, "overall": {"covered": 1}, "classes": {}, "files": {}}',
+        ('{"version": 1, "classes": {}, "files": {}}', "branch: expected true or false"),
+        ('{"version": 1, "branch": 1, "classes": {}, "files": {}}',
+         "branch: expected true or false, got 1"),
+        ('{"version": 1, "branch": false, "classes": {}, "files": {}}',
          "overall: expected an object"),
-        ('{"version": 1, "overall": {"covered": 3, "total": 2}, "classes": {}, "files": {}}',
+        (HEAD + '"overall": {"covered": 1}, "classes": {}, "files": {}}',
+         "overall: expected an object"),
+        (HEAD + '"overall": {"covered": 3, "total": 2}, "classes": {}, "files": {}}',
          "overall: expected covered at most total"),
-        ('{"version": 1, "overall": {"covered": 1, "total": 2}, "classes": [], "files": {}}',
+        (HEAD + '"overall": {"covered": 1, "total": 2}, "classes": [], "files": {}}',
          "classes: expected an object"),
-        ('{"version": 1, "overall": {"covered": 1, "total": 2}, "classes": {}, '
+        (HEAD + '"overall": {"covered": 1, "total": 2}, "classes": {}, '
          '"files": {"a.py": -1}}', "files.a.py: expected a whole number of 0 or more, got -1"),
-        ('{"version": 1, "overall": {"covered": 1, "total": 2}, "classes": {}, '
+        (HEAD + '"overall": {"covered": 1, "total": 2}, "classes": {}, '
          '"files": {"a.py": true}}', "files.a.py: expected a whole number"),
-        ('{"version": 1, "overall": {"covered": 1, "total": 2}, "classes": {"c": '
+        (HEAD + '"overall": {"covered": 1, "total": 2}, "classes": {"c": '
          '{"covered": 1.5, "total": 2}}, "files": {}}', "classes.c.covered: expected a whole"),
-        ('{"version": 1, "extra": 1}', "extra: expected only version, overall, classes and files"),
+        ('{"version": 1, "extra": 1}',
+         "extra: expected only version, branch, overall, classes and files"),
     ],
 )  # fmt: skip
 def test_a_wrongly_shaped_baseline_is_one_line_naming_the_file(text: str, words: str) -> None:
@@ -313,3 +321,19 @@ def test_json_fields_of_both_results() -> None:
     assert ref["overall"]["threshold"] == 99.0
     assert ref["baseline"]["tolerance"] == 1.0
     assert ref["weakened"] == ["[run] omit adds '*/auth/*' (not at origin/main)"]
+
+
+def test_figures_with_and_without_branches_are_not_comparable() -> None:
+    lines_only = replace(canned_baseline(), branch=False)
+    evaluation = canned.outcome().evaluation
+    assert evaluation is not None
+    with pytest.raises(DataError) as info:
+        baseline.compare(evaluation, lines_only, Fraction(0), "b.json")
+    assert str(info.value) == (
+        "b.json: written from data with line coverage only, but this data has branch "
+        "coverage: the figures are not comparable (measure as the baseline was, or rewrite it "
+        "with covgate baseline --allow-loosen)"
+    )
+    assert info.value.exit_code == ExitCode.USAGE
+    rewritten = baseline.tighten(lines_only, canned_baseline(), allow_loosen=True)
+    assert rewritten.baseline == canned_baseline()

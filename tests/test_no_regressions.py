@@ -193,6 +193,7 @@ def test_the_baseline_is_stable_and_byte_identical(
     assert written.decode() == (
         "{\n"
         '  "version": 1,\n'
+        '  "branch": true,\n'
         '  "overall": {"covered": 10, "total": 12},\n'
         '  "classes": {\n'
         '    "critical": {"covered": 7, "total": 8}\n'
@@ -394,7 +395,8 @@ def test_run_writes_the_baseline(repo: Path, capsys: pytest.CaptureFixture[str])
     [
         (None, "covgate-baseline.json: no such baseline file (write it with covgate baseline)"),
         ("{", "covgate-baseline.json: not a covgate baseline: not valid JSON"),
-        ('{"version": 1, "overall": {"covered": 1, "total": 2}, "classes": {}, "files": []}',
+        ('{"version": 1, "branch": true, "overall": {"covered": 1, "total": 2}, "classes": {}, '
+         '"files": []}',
          "covgate-baseline.json: not a covgate baseline: files: expected an object"),
     ],
 )  # fmt: skip

@@ -132,7 +132,8 @@ baseline_tolerance = 1
 min = 80
 """
 BASELINE = """\
-{"version": 1, "overall": {"covered": 9, "total": 10}, "classes": {}, "files": {"a.py": 1}}
+{"version": 1, "branch": true, "overall": {"covered": 9, "total": 10}, "classes": {},
+ "files": {"a.py": 1}}
 """
 
 
