@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from covgate.errors import ConfigError, DataError, NothingToJudge
 from covgate.model import FileCoverage, Measurement
+from covgate.paths import Resolver, working_directory
 
 if TYPE_CHECKING:
     from coverage import Coverage
@@ -50,17 +51,6 @@ def is_coverage_data(path: Path) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def working_directory(path: Path) -> Iterator[None]:
-    """coverage.py resolves its configuration and relative patterns against the cwd."""
-    previous = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
-
-
 def project_coverage(root: Path, data_file: Path | None = None) -> Coverage:
     """A `coverage.Coverage` with the project's own configuration (read in the root, as
     coverage.py does); a configuration mistake is a one-line ConfigError."""
@@ -82,13 +72,17 @@ class CoverageSettings:
     """The data file it names (default .coverage), absolute."""
     precision: int
     """Its report precision when set above 0, else covgate's default of 2."""
+    resolver: Resolver
+    """Maps measured files to project paths, through its `[paths]` setting."""
 
 
 def coverage_settings(root: Path) -> CoverageSettings:
     config = project_coverage(root).config
+    aliases = tuple((paths[0], *paths[1:]) for paths in config.paths.values() if paths)
     return CoverageSettings(
         data_file=(root / config.data_file).resolve(),
         precision=config.precision if config.precision > 0 else DEFAULT_PRECISION,
+        resolver=Resolver(root, aliases, config.relative_files),
     )
 
 
@@ -105,31 +99,58 @@ def parallel_siblings(data_file: Path) -> list[Path]:
 
 
 def check_readable(path: Path) -> None:
-    """Fail with a one-line error when `path` is not a usable coverage.py data file."""
+    """Fail with a one-line error unless `path` is coverage.py data. The file is opened
+    read-only by SQLite (never written, no journal or lock acted on)."""
+    uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            tables = {row[0] for row in connection.execute("select name from sqlite_master")}
+    except sqlite3.Error as exc:
+        raise DataError(f"{path}: not a readable coverage.py data file ({exc})") from None
+    if "coverage_schema" not in tables:
+        raise DataError(
+            f"{path}: an SQLite database, but not coverage.py data (no coverage_schema table)"
+        )
+
+
+def _check_copy(copy: Path, original: Path) -> None:
     from coverage import CoverageData
     from coverage.exceptions import CoverageException
 
     try:
-        data = CoverageData(basename=str(path), no_disk=False)
+        data = CoverageData(basename=str(copy))
         data.read()
         data.measured_files()
+        data.close()
     except (CoverageException, sqlite3.Error) as exc:
-        raise DataError(f"{path}: not a readable coverage.py data file ({exc})") from None
+        message = str(exc).replace(str(copy), str(original))
+        raise DataError(f"{original}: not a readable coverage.py data file ({message})") from None
 
 
 @contextlib.contextmanager
 def combined(paths: Sequence[Path], root: Path) -> Iterator[Path]:
-    """One data file holding `paths`: the file itself when there is one, else a temporary
-    combination. The user's files are never changed or deleted."""
+    """One data file holding `paths`, private to covgate: a copy of the file when there is
+    one, else their combination. coverage.py only ever opens the copies: the user's files
+    are read once, byte for byte, and never changed or deleted."""
     for path in paths:
         check_readable(path)
-    if len(paths) == 1:
-        yield paths[0]
-        return
     folder = Path(tempfile.mkdtemp(prefix="covgate-"))
     try:
+        copies = []
+        for index, path in enumerate(paths):
+            copy = folder / str(index) / path.name
+            copy.parent.mkdir()
+            try:
+                shutil.copyfile(path, copy)
+            except OSError as exc:
+                raise DataError(f"{path}: cannot be read: {exc.strerror}") from None
+            _check_copy(copy, path)
+            copies.append(copy)
+        if len(copies) == 1:
+            yield copies[0]
+            return
         target = folder / ".coverage"
-        _combine(paths, target, root)
+        _combine(copies, target, root)
         yield target
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -218,7 +239,8 @@ def _load(data_file: str, root: str) -> Coverage:
 
 def reported_paths(data_file: Path, root: Path) -> list[str]:
     """The project-relative paths of the files coverage.py would report on."""
-    return [_relative(f, str(root)) for f in _reported_files(data_file, root)[0]]
+    resolver = Resolver(root)
+    return [resolver.relative(f) for f in _reported_files(data_file, root)[0]]
 
 
 def _reported_files(data_file: Path, root: Path) -> tuple[list[str], bool]:
@@ -252,6 +274,7 @@ def _analyse_chunk(task: tuple[str, str, Sequence[str]]) -> list[FileCoverage]:
         _WORKER.clear()
         _WORKER[(data_file, root)] = _load(data_file, root)
     cov = _WORKER[(data_file, root)]
+    resolver = Resolver(Path(root))
     found: list[FileCoverage] = []
     with working_directory(Path(root)):
         for morf in morfs:
@@ -264,11 +287,11 @@ def _analyse_chunk(task: tuple[str, str, Sequence[str]]) -> list[FileCoverage]:
             except (CoverageException, OSError) as exc:
                 if cov.config.ignore_errors:
                     continue
-                raise DataError(f"{_relative(morf, root)}: {exc}") from None
+                raise DataError(f"{resolver.relative(morf)}: {exc}") from None
             arcs = analysis.missing_branch_arcs() if analysis.has_arcs else {}
             found.append(
                 FileCoverage.measured(
-                    _relative(analysis.filename, root),
+                    resolver.relative(analysis.filename),
                     statements=analysis.statements,
                     missing=analysis.missing,
                     branch_exits={
@@ -278,12 +301,3 @@ def _analyse_chunk(task: tuple[str, str, Sequence[str]]) -> list[FileCoverage]:
                 )
             )
     return found
-
-
-def _relative(filename: str, root: str) -> str:
-    """`filename` relative to the project root, with '/'; absolute when outside it."""
-    absolute = os.path.abspath(os.path.join(root, filename))
-    relative = os.path.relpath(absolute, root)
-    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        return Path(absolute).as_posix()
-    return Path(relative).as_posix()

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from covgate import analysis, durations, regressions, results, sources
+from covgate import analysis, durations, paths, regressions, results, sources
 from covgate.analysis import ProgressCallback
 from covgate.classify import Classifier, pattern_usage
 from covgate.classify import explain as explain_path
@@ -45,10 +45,14 @@ def check(
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)
     prepared = regressions.prepare(settings, guards or Guards())
-    paths = [Path(p) for p in data] or sources.default_data(settings.root, coverage.data_file)
-    measurement = sources.read_measurement(paths, settings.root, progress=progress)
+    files = paths.data_files(data, Path.cwd()) or sources.default_data(
+        settings.root, coverage.data_file
+    )
+    measurement = sources.read_measurement(
+        files, settings.root, progress=progress, resolver=coverage.resolver
+    )
     evaluation = evaluate(measurement, policy)
-    stale = () if data else _stale_siblings(paths, coverage.data_file)
+    stale = () if data else _stale_siblings(files, coverage.data_file)
     guarded = _no_regressions(prepared, settings, measurement, evaluation, None)
     return Outcome(
         evaluation=evaluation,
@@ -107,8 +111,12 @@ def baseline(
     settings = load_config(root=root, config_file=config)
     coverage = analysis.coverage_settings(settings.root)
     target, shown = regressions.baseline_path(settings, path)
-    paths = [Path(p) for p in data] or sources.default_data(settings.root, coverage.data_file)
-    measurement = sources.read_measurement(paths, settings.root, progress=progress)
+    files = paths.data_files(data, Path.cwd()) or sources.default_data(
+        settings.root, coverage.data_file
+    )
+    measurement = sources.read_measurement(
+        files, settings.root, progress=progress, resolver=coverage.resolver
+    )
     evaluation = evaluate(measurement, settings.policy)
     lines = [
         *notes(settings, measurement, evaluation),
@@ -143,7 +151,7 @@ def notes(settings: Config, measurement: Measurement, evaluation: Evaluation) ->
         f"data: {', '.join(measurement.sources)} ({len(measurement.files)} files"
         f"{', branch coverage' if measurement.branch_measured else ', line coverage only'})",
     ]
-    outside = [f.path for f in measurement.files if f.path.startswith("/")]
+    outside = [f.path for f in measurement.files if paths.is_outside(f.path)]
     if outside:
         found.append(
             f"warning: {len(outside)} of the measured files lie outside the project root "
@@ -159,13 +167,24 @@ def notes(settings: Config, measurement: Measurement, evaluation: Evaluation) ->
     return tuple(found)
 
 
-def explain(paths: Sequence[str], *, root: Path | None, config: Path | None) -> str:
-    """`covgate explain`: which class claims each path and why."""
+def explain(names: Sequence[str], *, root: Path | None, config: Path | None) -> str:
+    """`covgate explain`: which class claims each path and why. A path that does not exist
+    or lies outside the root gets a warning line, and is classified all the same (a file
+    not written yet has a class too)."""
     settings = load_config(root=root, config_file=config)
     classifier = Classifier(settings.policy.classes)
     lines = [settings.describe_source()]
-    for raw in paths:
-        path = project_path(raw, settings.root)
+    cwd = Path.cwd()
+    for raw in names:
+        given = paths.user_path(raw, settings.root, cwd)
+        path = given.path
+        if given.outside:
+            lines.append(
+                f"warning: {raw} lies outside the project root {settings.root}: "
+                "classes match paths inside it"
+            )
+        elif not given.exists:
+            lines.append(f"warning: {raw} does not exist (classified as {path})")
         explanation = explain_path(classifier, path)
         claimed = explanation.claimed_by
         if claimed.class_name is None:
@@ -188,25 +207,13 @@ def explain(paths: Sequence[str], *, root: Path | None, config: Path | None) -> 
     return "\n".join(lines) + "\n"
 
 
-def project_path(raw: str, root: Path) -> str:
-    """A path as the classes see it: relative to the project root, with '/'."""
-    candidate = Path(raw)
-    absolute = candidate if candidate.is_absolute() else Path.cwd() / candidate
-    if not candidate.is_absolute() and not absolute.exists():
-        return candidate.as_posix().removeprefix("./")
-    try:
-        return absolute.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return candidate.as_posix()
-
-
 def classes(data: Sequence[Path], *, root: Path | None, config: Path | None) -> str:
     """`covgate classes`: each class with its file count; dead and shadowed patterns."""
     settings = load_config(root=root, config_file=config)
-    paths, origin = _known_files(data, settings.root)
+    known, origin = _known_files(data, settings.root)
     classifier = Classifier(settings.policy.classes)
-    memberships = classifier.classify_all(paths)
-    lines = [settings.describe_source(), f"files: {origin} ({len(paths)} files)"]
+    memberships = classifier.classify_all(known)
+    lines = [settings.describe_source(), f"files: {origin} ({len(known)} files)"]
     for path_class in settings.policy.classes:
         count = sum(1 for m in memberships if m.class_name == path_class.name)
         limit = path_class.thresholds.min
@@ -215,7 +222,7 @@ def classes(data: Sequence[Path], *, root: Path | None, config: Path | None) -> 
         lines.extend(f"    {pattern}" for pattern in path_class.paths)
     unclassified = sum(1 for m in memberships if m.class_name is None)
     lines.append(f"unclassified: {unclassified} files (counted in overall only)")
-    for use in pattern_usage(classifier, paths):
+    for use in pattern_usage(classifier, known):
         if use.unused:
             lines.append(f"warning: {use.class_name}: {use.pattern!r} matches no file")
         elif use.shadowed:
@@ -228,13 +235,16 @@ def classes(data: Sequence[Path], *, root: Path | None, config: Path | None) -> 
 
 def _known_files(data: Sequence[Path], root: Path) -> tuple[list[str], str]:
     """The files to classify: from the data when there is any, else the project's .py files."""
+    coverage = analysis.coverage_settings(root)
+    resolver = coverage.resolver
     if data:
-        return sources.file_paths(data, root), ", ".join(str(p) for p in data)
+        files = paths.data_files(data, Path.cwd())
+        return sources.file_paths(files, root, resolver), ", ".join(str(p) for p in data)
     try:
-        found = sources.default_data(root)
+        found = sources.default_data(root, coverage.data_file)
     except NothingToJudge:
         return python_files(root), "the project's .py files (no coverage data yet)"
-    return sources.file_paths(found, root), "measured files in the coverage data"
+    return sources.file_paths(found, root, resolver), "measured files in the coverage data"
 
 
 def run(
@@ -301,7 +311,7 @@ def run(
         private = folder / "combined" / coverage.data_file.name
         private.parent.mkdir()
         analysis.combine_into(data_files, private, settings.root)
-        shown = sources.show_path(coverage.data_file, settings.root)
+        shown = paths.show(coverage.data_file, settings.root)
         try:
             measurement = analysis.analyse(
                 private, settings.root, sources=(shown,), progress=progress

@@ -13,8 +13,8 @@ counted once.
 from __future__ import annotations
 
 import json
-import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from covgate import analysis
 from covgate.analysis import ProgressCallback
 from covgate.errors import DataError, NothingToJudge
 from covgate.model import FileCoverage, Measurement
+from covgate.paths import Resolver, show
 
 COVERAGE = "coverage.py data"
 JSON = "coverage.py JSON"
@@ -35,13 +36,20 @@ MIXED = "cannot mix coverage.py data files ({}) with JSON, XML or LCOV reports (
 
 def sniff(path: Path) -> str:
     """The format of a data file, judged by its content; DataError when it is none of ours."""
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
         raise DataError(f"{path}: is a folder, expected a coverage data file")
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{path}: is not a regular file (a pipe or a device?), expected a "
+                        "coverage data file")  # fmt: skip
     try:
         with path.open("rb") as stream:
             head = stream.read(4096)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot be read: {exc.strerror}") from None
     if head.startswith(analysis.SQLITE_HEADER):
@@ -67,7 +75,7 @@ def default_data(root: Path, data_file: Path | None = None) -> list[Path]:
     files = [data_file] if data_file.is_file() else []
     files += analysis.parallel_siblings(data_file)
     if not files:
-        shown = show_path(data_file, root)
+        shown = show(data_file, root)
         raise NothingToJudge(
             f"no coverage data: {shown} does not exist (run the tests under coverage first, "
             "or use 'covgate run')"
@@ -80,8 +88,10 @@ def read_measurement(
     root: Path,
     *,
     progress: ProgressCallback | None = None,
+    resolver: Resolver | None = None,
 ) -> Measurement:
-    """Read and analyse `paths`, every file once."""
+    """Read and analyse `paths`, every file once. `resolver` maps the file names of reports
+    (give the one of the project's coverage.py settings, for its `[paths]`)."""
     kinds = {path: sniff(path) for path in paths}
     coverage_files = [p for p, kind in kinds.items() if kind == COVERAGE]
     if coverage_files and len(coverage_files) != len(paths):
@@ -91,13 +101,13 @@ def read_measurement(
         with analysis.combined(coverage_files, root) as data_file:
             measurement = analysis.analyse(data_file, root, sources=(described,), progress=progress)
     else:
-        measurement = _read_reports(kinds, root)
+        measurement = _read_reports(kinds, resolver or Resolver(root))
     if not measurement.files:
         raise NothingToJudge(f"{', '.join(measurement.sources)}: no measured file")
     return measurement
 
 
-def file_paths(paths: Sequence[Path], root: Path) -> list[str]:
+def file_paths(paths: Sequence[Path], root: Path, resolver: Resolver | None = None) -> list[str]:
     """The measured files' paths, without analysing them (for `covgate classes`)."""
     kinds = {path: sniff(path) for path in paths}
     if all(kind == COVERAGE for kind in kinds.values()):
@@ -105,7 +115,7 @@ def file_paths(paths: Sequence[Path], root: Path) -> list[str]:
             return analysis.reported_paths(data_file, root)
     if any(kind == COVERAGE for kind in kinds.values()):
         raise DataError(_mixed(kinds))
-    return [f.path for f in _read_reports(kinds, root).files]
+    return [f.path for f in _read_reports(kinds, resolver or Resolver(root)).files]
 
 
 def _mixed(kinds: dict[Path, str]) -> str:
@@ -116,15 +126,8 @@ def _mixed(kinds: dict[Path, str]) -> str:
 
 def _describe(files: Sequence[Path], root: Path) -> str:
     if len(files) == 1:
-        return show_path(files[0], root)
-    return f"{show_path(files[0], root)} + {len(files) - 1} more combined"
-
-
-def show_path(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+        return show(files[0], root)
+    return f"{show(files[0], root)} + {len(files) - 1} more combined"
 
 
 # --- reports: merged line by line -------------------------------------------------------------
@@ -208,34 +211,23 @@ _ARC = "->"
 class _Merged:
     """The files of one report (`kind` names its format)."""
 
-    def __init__(self, root: Path, kind: str) -> None:
-        self.root = root
+    def __init__(self, resolver: Resolver, kind: str) -> None:
+        self.resolver = resolver
         self.kind = kind
         self.files: dict[str, _Lines] = {}
         self.branch_measured = False
 
-    def file(self, name: str, base: Path | None = None) -> _Lines:
-        return self.files.setdefault(self.relative(name, base), _Lines(self.kind))
-
-    def relative(self, name: str, base: Path | None) -> str:
-        """A report's file name as a path relative to the project root, with '/'."""
-        name = name.replace("\\", "/")
-        candidate = Path(name)
-        if not candidate.is_absolute():
-            candidate = (base or self.root) / candidate
-        absolute = Path(os.path.normpath(candidate))
-        try:
-            return absolute.relative_to(self.root).as_posix()
-        except ValueError:
-            return absolute.as_posix()
+    def file(self, path: str) -> _Lines:
+        """The lines of the file at project path `path`."""
+        return self.files.setdefault(path, _Lines(self.kind))
 
 
-def _read_reports(kinds: dict[Path, str], root: Path) -> Measurement:
+def _read_reports(kinds: dict[Path, str], resolver: Resolver) -> Measurement:
     readers = {JSON: _read_json, XML: _read_xml, LCOV: _read_lcov}
     files: dict[str, _Lines] = {}
     branch_measured = False
     for path, kind in kinds.items():
-        report = _Merged(root.resolve(), kind)
+        report = _Merged(resolver, kind)
         readers[kind](path, report)
         branch_measured = branch_measured or report.branch_measured
         for name, lines in report.files.items():
@@ -243,7 +235,7 @@ def _read_reports(kinds: dict[Path, str], root: Path) -> Measurement:
                 files[name].merge(lines)
             else:
                 files[name] = lines
-    sources = tuple(f"{show_path(p, root)} ({kind})" for p, kind in kinds.items())
+    sources = tuple(f"{show(p, resolver.root)} ({kind})" for p, kind in kinds.items())
     return Measurement(
         files=tuple(lines.to_file(name) for name, lines in sorted(files.items())),
         branch_measured=branch_measured,
@@ -273,7 +265,7 @@ def _read_json(path: Path, merged: _Merged) -> None:
         merged.branch_measured = True
     for name, entry in document["files"].items():
         try:
-            _json_file(merged.file(name), entry)
+            _json_file(merged.file(merged.resolver.relative(name)), entry)
         except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise DataError(f"{path}: file {name!r}: malformed entry ({exc})") from None
 
@@ -304,7 +296,7 @@ class _CoberturaReader:
     def __init__(self, path: Path, merged: _Merged) -> None:
         self.path = path
         self.merged = merged
-        self.bases: list[Path] = []
+        self.bases: list[str] = []
         self.text: list[str] | None = None
         self.current: _Lines | None = None
         self.first = True
@@ -349,8 +341,7 @@ class _CoberturaReader:
             name = attrs.get("filename")
             if not name:
                 raise DataError(f"{self.path}: a <class> element has no filename")
-            base = _resolve_base(name, self.bases, self.merged.root)
-            self.current = self.merged.file(name, base)
+            self.current = self.merged.file(self.merged.resolver.locate(name, self.bases))
         elif tag == "line" and self.current is not None:
             _xml_line(self.current, attrs, self.path)
             if attrs.get("branch") == "true":
@@ -360,7 +351,7 @@ class _CoberturaReader:
         if tag == "source" and self.text is not None:
             text = "".join(self.text).strip()
             if text:
-                self.bases.append(Path(text))
+                self.bases.append(text)
             self.text = None
         elif tag == "class":
             self.current = None
@@ -372,15 +363,6 @@ class _CoberturaReader:
 
 def _read_xml(path: Path, merged: _Merged) -> None:
     _CoberturaReader(path, merged).read()
-
-
-def _resolve_base(name: str, bases: Sequence[Path], root: Path) -> Path | None:
-    """The <source> that `name` lives under: the first where it exists, else the first."""
-    resolved = [b if b.is_absolute() else root / b for b in bases]
-    for base in resolved:
-        if (base / name).exists():
-            return base
-    return resolved[0] if resolved else None
 
 
 def _xml_line(lines: _Lines, attrs: dict[str, str], path: Path) -> None:
@@ -416,7 +398,7 @@ def _read_lcov(path: Path, merged: _Merged) -> None:
             if record == "SF":
                 if not value.strip():
                     raise ValueError("SF without a file name")
-                current = merged.file(value)
+                current = merged.file(merged.resolver.relative(value))
             elif record == "end_of_record":
                 current = None
             elif record in ("DA", "BRDA"):
