@@ -13,8 +13,10 @@ import contextlib
 import multiprocessing
 import os
 import shutil
+import signal
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,19 +211,45 @@ def analyse(
         finally:
             _WORKER.clear()
     else:
-        # Leaving the block, normally or by an error or an interrupt, terminates the workers.
-        with _context().Pool(min(jobs, len(tasks))) as pool:
+        # The pool starts before the first progress report (a progress display may start a
+        # thread then: no fork beside it). A normal end lets the workers finish and exit; an
+        # error or an interrupt terminates them.
+        pool = _context().Pool(min(jobs, len(tasks)), initializer=_worker_signals)
+        try:
+            if progress:
+                progress(0, len(morfs))
             for part in pool.imap(_analyse_chunk, tasks):
                 results.extend(part)
                 if progress:
                     progress(len(results), len(morfs))
+            pool.close()
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
     results.sort(key=lambda f: f.path)
     return Measurement(files=tuple(results), branch_measured=branch, sources=sources)
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    """fork where it is safe (no other thread runs), else the platform's safe method."""
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _worker_signals() -> None:
+    """Workers start with default signal handling, never covgate's own handlers (inherited
+    through fork, they printed a traceback when the pool was terminated). Ctrl-C reaches
+    the whole process group: workers ignore it, and the main process stops them, so a worker
+    never dies with its tasks unfinished while the pool waits for them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
+            signal.signal(number, signal.SIG_DFL)
 
 
 def _load(data_file: str, root: str) -> Coverage:

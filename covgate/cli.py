@@ -380,15 +380,21 @@ def progress_bar(opts: Options) -> Iterator[Callable[[int, int], None] | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
-    with Progress(transient=True, console=Console(stderr=True)) as bar:
-        task = bar.add_task("analysing", total=None)
+    bar = Progress(transient=True, console=Console(stderr=True))
+    tasks: list[TaskID] = []
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def update(done: int, total: int) -> None:
+        if not tasks:  # shown from the first report on: its thread starts after the workers
+            bar.start()
+            tasks.append(bar.add_task("analysing", total=total))
+        bar.update(tasks[0], completed=done, total=total)
 
+    try:
         yield update
+    finally:
+        bar.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

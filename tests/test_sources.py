@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ import pytest
 from coverage import CoverageData
 
 from covgate import analysis, sources
+from covgate.cli import interrupts_as_keyboard_interrupt
 from covgate.errors import DataError, NothingToJudge
 from covgate.model import Counts, FileCoverage, Measurement
 from tests.sources_fixtures import (
@@ -331,6 +333,52 @@ def test_read_measurement_of_large_data_keeps_the_data_file(large: Measured) -> 
     assert (max(children) > 0) == ((os.cpu_count() or 1) > 1)
     # A coverage.py object inherited across fork() erases the data file: it must not happen.
     assert data.read_bytes() == before
+
+
+def _signal_masks(pid: int) -> tuple[int, int]:
+    """The signals process `pid` handles and ignores, as bit masks (Linux's /proc)."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["SigCgt"], 16), int(fields["SigIgn"], 16)
+
+
+def _bit(number: int) -> int:
+    return 1 << (number - 1)
+
+
+@slow
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_analysis_workers_start_with_default_signal_handling(large: Measured) -> None:
+    masks: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        if done == total:  # every worker has started and taken its tasks by now
+            masks.extend(_signal_masks(p.pid or 0) for p in multiprocessing.active_children())
+
+    with interrupts_as_keyboard_interrupt():  # covgate's own handlers, as in `covgate check`
+        analysis.analyse(large.data[0], large.root, jobs=2, progress=progress)
+
+    assert len(masks) == 2
+    for caught, ignored in masks:
+        assert caught & (_bit(signal.SIGTERM) | _bit(signal.SIGHUP) | _bit(signal.SIGINT)) == 0
+        assert ignored & _bit(signal.SIGINT), "the main process stops the workers on Ctrl-C"
+    assert multiprocessing.active_children() == []
+
+
+@slow
+def test_interrupted_analysis_stops_its_workers_without_a_word(
+    large: Measured, capfd: pytest.CaptureFixture[str]
+) -> None:
+    def progress(done: int, total: int) -> None:
+        if done > 0:
+            raise KeyboardInterrupt  # as Ctrl-C or SIGTERM does in the main process
+
+    with interrupts_as_keyboard_interrupt(), pytest.raises(KeyboardInterrupt):
+        analysis.analyse(large.data[0], large.root, jobs=2, progress=progress)
+
+    assert multiprocessing.active_children() == []
+    assert capfd.readouterr() == ("", "")
 
 
 # --- coverage.py's configuration ----------------------------------------------------------------
