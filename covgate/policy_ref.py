@@ -154,7 +154,7 @@ def coverage_options(folder: Path, where: str) -> CoverageOptions:
     from coverage import Coverage
     from coverage.exceptions import CoverageException
 
-    from covgate.analysis import working_directory
+    from covgate.paths import working_directory
 
     try:
         with working_directory(folder):
