@@ -915,3 +915,47 @@ def test_hostile_file_names_inject_nothing(tmp_path: Path, action_python: Path) 
 
     assert_summary_well_formed(run.summary)
     assert "<b>" not in run.summary
+
+
+def test_action_with_a_baseline_and_the_policy_at_main(tmp_path: Path, action_python: Path) -> None:
+    workspace = small_project(tmp_path / "ws", POLICY)
+    measure(workspace)
+    subprocess.run(
+        [sys.executable, "-m", "covgate", "baseline"],
+        cwd=workspace, env=clean_env(), check=True, capture_output=True, timeout=TIMEOUT,
+    )  # fmt: skip
+    written = workspace / "covgate-baseline.json"
+    # A baseline one uncovered line stricter for tokens.py than the data.
+    baseline = json.loads(written.read_text(encoding="utf-8"))
+    assert baseline["files"]["app/auth/tokens.py"] == 2
+    written.write_text(
+        written.read_text().replace('"app/auth/tokens.py": 2', '"app/auth/tokens.py": 1')
+    )
+    (workspace / ".gitignore").write_text(".coverage\n")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-q",
+                  "-m", "base"]):  # fmt: skip
+        subprocess.run(["git", *args], cwd=workspace, check=True, capture_output=True)
+    inputs = {
+        "python": str(action_python),
+        "data": ".coverage",
+        "baseline": "covgate-baseline.json",
+        "policy-ref": "main",
+    }
+    run = run_action(workspace, tmp_path / "temp", inputs)
+    assert [s.returncode for s in run.steps] == [0, 2], run.text()
+    report = check_outputs(run, passed=False, failed=[])
+    assert report["baseline"]["passed"] is False
+    # main's configuration names no baseline (the input does): its policy alone passes.
+    assert (report["policy_ref"]["passed"], report["policy_ref"]["weakened"]) == (True, [])
+    errors = issued(run)
+    grown = [
+        c
+        for c in errors
+        if c.properties.get("title") == "covgate: more uncovered than the baseline"
+    ]
+    assert [(repository_file(c, workspace), c.data) for c in grown] == [
+        ("app/auth/tokens.py", "app/auth/tokens.py: 2 uncovered lines and branches, baseline 1")
+    ]
+    assert "### No regressions" in run.summary
+    assert_summary_well_formed(run.summary)
