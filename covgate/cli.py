@@ -250,6 +250,34 @@ def check(
     return gate(opts, work)
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--expect", type=click.IntRange(min=1), required=True, metavar="N", help="The number of shards."
+)
+@common_options
+def combine(paths: tuple[Path, ...], expect: int, **options: Any) -> int:
+    """Verify and combine the folders of N CI shards (covgate run --shard), then gate once.
+
+    PATHS: covgate-shard-K-of-N folders, or folders holding them.
+    """
+    from covgate import commands
+
+    opts = make_options(**options)
+
+    def work(progress: Progress, echo: Echo) -> Outcome:
+        return commands.combine(
+            paths,
+            expect=expect,
+            root=opts.root,
+            config=opts.config,
+            fail_under=opts.fail_under,
+            progress=progress,
+        )
+
+    return gate(opts, work)
+
+
 def gate(opts: Options, work: Callable[[Progress, Echo], Outcome]) -> int:
     """Do the work, write the reports; in GitHub Actions also the summary, outputs and
     annotations (even when the gate fails), with untrusted output fenced off."""

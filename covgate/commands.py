@@ -435,3 +435,44 @@ def _selects_tests(args: Sequence[str], root: Path) -> bool:
 def _narrows(args: Sequence[str]) -> bool:
     """Whether the arguments run only part of the suite (its time says nothing of the whole)."""
     return bool(_positional(args)) or any(arg.split("=")[0] in _NARROWING for arg in args)
+
+
+def combine(
+    paths: Sequence[Path],
+    *,
+    expect: int,
+    root: Path | None = None,
+    config: Path | None = None,
+    fail_under: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
+) -> Outcome:
+    """`covgate combine`: verify the shards' artifacts are one exact set, then gate them."""
+    from covgate import combine as shards
+    from covgate import git
+
+    settings = load_config(root=root, config_file=config)
+    policy = apply_fail_under(settings.policy, fail_under)
+    coverage = analysis.coverage_settings(settings.root)
+    found = shards.find(paths)
+    try:
+        commit = git.head(settings.root)
+    except git.GitError:
+        commit = None
+    shards.verify(found, expect, commit)
+    results = shards.results(found)
+    shards.combine_data(found, settings.root, coverage.data_file)
+    durations.save(settings.root, durations.load(settings.root), shards.durations(results))
+    shown = tuple(sources.show_path(s.folder, settings.root) for s in found)
+    measurement = analysis.analyse(
+        coverage.data_file, settings.root, sources=shown, progress=progress
+    )
+    evaluation = evaluate(measurement, policy)
+    tests = shards.summary(results, found)
+    return Outcome(
+        evaluation=evaluation,
+        exit_code=exit_code(evaluation, tests.ok),
+        precision=_precision(settings, coverage),
+        tests=tests,
+        notes=(*notes(settings, measurement, evaluation), shards.describe(found)),
+        root=settings.root,
+    )

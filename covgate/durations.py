@@ -66,10 +66,13 @@ def load(root: Path) -> Record:
     return Record(tests=tests, runs=runs)
 
 
-def save(root: Path, record: Record, durations: dict[str, float], run: RunRecord) -> None:
-    """Add one run to the record (best effort: a read-only checkout only loses the record)."""
+def save(
+    root: Path, record: Record, durations: dict[str, float], run: RunRecord | None = None
+) -> None:
+    """Add one run's test durations (and its wall time, for a whole run on this machine) to
+    the record (best effort: a read-only checkout only loses the record)."""
     tests = {**record.tests, **durations}
-    runs = (*record.runs, run)[-RUNS_KEPT:]
+    runs = (*record.runs, *([run] if run else []))[-RUNS_KEPT:]
     data = {
         "version": VERSION,
         "tests": dict(sorted(tests.items())),

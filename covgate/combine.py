@@ -1,0 +1,303 @@
+"""`covgate combine`: find the shard folders, verify that they are one complete, exact set,
+combine their coverage data and test results.
+
+Verification refuses, naming what is wrong: shards of another N, commit or configuration
+(exit 3) before a missing or duplicate shard (exit 4), then a partition that is not exact
+(exit 4). The inputs are only read: the data files are combined from copies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from covgate import analysis
+from covgate.errors import ConfigError, DataError, NothingToJudge
+from covgate.model import FailedTest, SlowTest, TestSummary
+from covgate.shard import MANIFEST, Manifest, ShardSpec, TestResult, read_manifest
+
+LISTED = 10
+SLOWEST = 5
+
+
+@dataclass(frozen=True)
+class ShardFolder:
+    folder: Path
+    manifest: Manifest
+
+    def __str__(self) -> str:
+        return str(self.manifest.spec)
+
+
+def find(paths: Sequence[Path]) -> list[ShardFolder]:
+    """The shard folders named, or found (by their manifest.json) under the folders named."""
+    found: dict[Path, None] = {}
+    for path in paths:
+        if not path.exists():
+            raise DataError(f"{path}: no such file or folder")
+        if path.is_file():
+            if path.name != MANIFEST:
+                raise DataError(f"{path}: not a shard folder (a folder holding {MANIFEST})")
+            found[path.parent.resolve()] = None
+        elif (path / MANIFEST).is_file():
+            found[path.resolve()] = None
+        else:
+            for manifest in sorted(path.rglob(MANIFEST)):
+                found[manifest.parent.resolve()] = None
+    if not found:
+        shown = ", ".join(str(p) for p in paths)
+        raise NothingToJudge(f"no covgate shard folder (one holding {MANIFEST}) in {shown}")
+    return [ShardFolder(folder, read_manifest(folder / MANIFEST)) for folder in found]
+
+
+def verify(shards: Sequence[ShardFolder], expect: int, commit: str | None) -> None:
+    """Refuse anything but one complete, exact set of `expect` shards of one commit and one
+    configuration. `commit` is the combining checkout's (None outside git)."""
+    _same_run(shards, expect, commit)
+    _complete(shards, expect)
+    problem = partition_problem([s.manifest for s in shards])
+    if problem:
+        raise NothingToJudge(problem)
+
+
+def _same_run(shards: Sequence[ShardFolder], expect: int, commit: str | None) -> None:
+    """Exit 3: the shards are not of this set (another N, commit or configuration)."""
+    for shard in shards:
+        if shard.manifest.total != expect:
+            raise ConfigError(
+                f"{shard.folder}: {shard} was split for {shard.manifest.total} shards, "
+                f"but --expect is {expect}"
+            )
+    commits = _groups(shards, lambda m: m.commit or "no git commit")
+    if len(commits) > 1:
+        raise ConfigError(f"the shards are of different commits: {_describe(commits)}")
+    shard_commit = shards[0].manifest.commit
+    if commit is not None and shard_commit is not None and shard_commit != commit:
+        raise ConfigError(
+            f"the shards measured commit {shard_commit[:12]}, but this checkout is "
+            f"{commit[:12]}: combine in a checkout of the commit the shards ran"
+        )
+    configs = _groups(shards, lambda m: m.config_hash[:12])
+    if len(configs) > 1:
+        versions = _groups(shards, lambda m: f"coverage.py {m.coverage_version}")
+        hint = f" ({_describe(versions)})" if len(versions) > 1 else ""
+        raise ConfigError(
+            "the shards ran with different covgate or coverage.py configurations"
+            f"{hint}: {_describe(configs)}"
+        )
+
+
+def _groups(shards: Sequence[ShardFolder], key: Callable[[Manifest], str]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for shard in sorted(shards, key=lambda s: s.manifest.index):
+        groups.setdefault(key(shard.manifest), []).append(shard.manifest.index)
+    return groups
+
+
+def _describe(groups: dict[str, list[int]]) -> str:
+    return "; ".join(f"{_numbers(indexes)} {value}" for value, indexes in groups.items())
+
+
+def _numbers(indexes: Sequence[int]) -> str:
+    words = [str(i) for i in indexes]
+    joined = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return f"shard{'s' if len(words) > 1 else ''} {joined}"
+
+
+def _complete(shards: Sequence[ShardFolder], expect: int) -> None:
+    """Exit 4: a shard is missing, or two folders are the same shard."""
+    seen: dict[int, list[Path]] = {}
+    for shard in shards:
+        seen.setdefault(shard.manifest.index, []).append(shard.folder)
+    problems = []
+    twice = sorted(k for k, folders in seen.items() if len(folders) > 1)
+    for index in twice:
+        where = ", ".join(str(f) for f in seen[index])
+        problems.append(f"{ShardSpec(index, expect)} found {len(seen[index])} times ({where})")
+    missing = [k for k in range(1, expect + 1) if k not in seen]
+    if missing:
+        problems.append(f"{_numbers(missing)} of {expect} missing")
+    if problems:
+        raise NothingToJudge("; ".join(problems))
+
+
+def partition_problem(manifests: Sequence[Manifest]) -> str | None:
+    """Why the shards' tests are not exactly the collection (None when they are): a collected
+    test that no shard ran, or one that two shards ran, up to 10 named."""
+    collected: dict[str, None] = {}
+    for manifest in manifests:
+        collected.update(dict.fromkeys(manifest.collection))
+    ran_by: dict[str, list[int]] = {}
+    for manifest in sorted(manifests, key=lambda m: m.index):
+        for node in dict.fromkeys(t.nodeid for t in manifest.tests):
+            ran_by.setdefault(node, []).append(manifest.index)
+    missing = [node for node in collected if node not in ran_by]
+    twice = [node for node, indexes in ran_by.items() if len(indexes) > 1]
+    if not missing and not twice:
+        return None
+    parts = []
+    listed: list[str] = []
+    if missing:
+        parts.append(f"{_count(len(missing), 'collected test')} run by no shard")
+        listed += missing
+    if twice:
+        parts.append(f"{_count(len(twice), 'test')} run by more than one shard")
+        listed += [f"{node} (by {_numbers(ran_by[node])})" for node in twice]
+    shown = ", ".join(listed[:LISTED])
+    more = f" and {len(listed) - LISTED} more" if len(listed) > LISTED else ""
+    return (
+        f"the shards do not partition the suite exactly: {' and '.join(parts)}: "
+        f"{shown}{more}{_hint(manifests)}"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'} {'was' if number == 1 else 'were'}"
+
+
+def _hint(manifests: Sequence[Manifest]) -> str:
+    """What made the shards split differently, when the manifests show it."""
+    if len({m.collection for m in manifests}) > 1:
+        counts = ", ".join(f"{m.spec}: {len(m.collection)}" for m in manifests)
+        return (
+            f" (the shards collected different tests: {counts}; give every shard the same "
+            "pytest arguments)"
+        )
+    if len({m.durations_hash for m in manifests}) > 1:
+        return (
+            " (the shards split with different recorded durations: restore the same "
+            ".covgate/durations.json in every shard job)"
+        )
+    return ""
+
+
+# --- test results ----------------------------------------------------------------------------
+
+_KINDS = {
+    "passed": "passed",
+    "xpassed": "passed",
+    "failed": "failed",
+    "error": "errors",
+    "skipped": "skipped",
+    "xfailed": "skipped",
+}
+
+
+def results(shards: Sequence[ShardFolder]) -> list[TestResult]:
+    return [t for s in sorted(shards, key=lambda s: s.manifest.index) for t in s.manifest.tests]
+
+
+def summary(tests: Sequence[TestResult], shards: Sequence[ShardFolder] = ()) -> TestSummary:
+    """The shards' test results summed: counts, failures, the slowest tests; a file that failed
+    to collect counts once as an error, however many shards reported it."""
+    broken = {e.nodeid: e for s in shards for e in s.manifest.collection_errors}
+    counts = Counter(_KINDS[t.outcome] for t in tests)
+    counts["errors"] += len(broken)
+    slowest = sorted(tests, key=lambda t: (-t.duration, t.nodeid))[:SLOWEST]
+    return TestSummary(
+        passed=counts["passed"],
+        failed=counts["failed"],
+        errors=counts["errors"],
+        skipped=counts["skipped"],
+        duration=sum(s.manifest.duration for s in shards),
+        failures=tuple(
+            FailedTest(t.nodeid, t.message, "error" if t.outcome == "error" else "failure")
+            for t in (*broken.values(), *tests)
+            if t.outcome in ("failed", "error")
+        ),
+        slowest=tuple(SlowTest(t.nodeid, t.duration) for t in slowest),
+    )
+
+
+def describe(shards: Sequence[ShardFolder]) -> str:
+    """One line on the set that was combined."""
+    first = shards[0].manifest
+    commit = f"commit {first.commit[:12]}" if first.commit else "no git commit"
+    tests = sum(len(s.manifest.tests) for s in shards)
+    return (
+        f"shards: {len(shards)} of {first.total} combined ({commit}), {tests} tests, "
+        "each collected test run by exactly one shard"
+    )
+
+
+def durations(tests: Sequence[TestResult]) -> dict[str, float]:
+    return {t.nodeid: t.duration for t in tests}
+
+
+# --- coverage data -----------------------------------------------------------------------------
+
+ALIAS = "covgate-shards"
+
+
+def combine_data(shards: Sequence[ShardFolder], root: Path, target: Path) -> None:
+    """Combine the shards' coverage data into `target`, mapping each shard's project root to
+    `root` (after the project's own [paths] entries), from copies of the inputs."""
+    from coverage.exceptions import CoverageException
+
+    sources = [s for s in shards if s.manifest.data is not None]
+    if not sources:
+        raise NothingToJudge("no shard recorded coverage data")
+    with _copies(sources) as copies:
+        partial = target.with_name(target.name + "-covgate.tmp")
+        cov = analysis.project_coverage(root, partial)
+        aliases = dict(cov.config.paths)
+        roots = sorted({s.manifest.root for s in sources} - {str(root)})
+        patterns = [_escape(r) for r in roots if "]" not in r]
+        if patterns:
+            aliases[ALIAS] = [str(root), *patterns]
+        try:
+            with analysis.working_directory(root):
+                cov.set_option("run:parallel", False)
+                cov.set_option("paths", aliases)
+                cov.combine([str(c) for c in copies], strict=True, keep=True)
+                cov.save()
+            outside = [p for p in analysis.reported_paths(partial, root) if Path(p).is_absolute()]
+            if outside:
+                raise ConfigError(
+                    f"{outside[0]}: measured by a shard, but outside the project root {root} "
+                    f"after mapping ({len(outside)} such files): map it with coverage.py's "
+                    "[paths] setting, or measure with relative_files = true"
+                )
+            os.replace(partial, target)
+        except (CoverageException, sqlite3.Error) as exc:
+            raise DataError(f"cannot combine the shards' coverage data: {exc}") from None
+        except OSError as exc:
+            raise DataError(f"{target}: cannot write the combined coverage data: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+
+
+def _escape(path: str) -> str:
+    """A literal path as a coverage.py [paths] pattern (its wildcards in brackets)."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
+
+
+@contextlib.contextmanager
+def _copies(shards: Sequence[ShardFolder]) -> Iterator[list[Path]]:
+    """Copies of the shards' data files: combining never touches the inputs."""
+    folder = Path(tempfile.mkdtemp(prefix="covgate-combine-"))
+    try:
+        copies = []
+        for shard in shards:
+            assert shard.manifest.data is not None
+            source = shard.folder / shard.manifest.data
+            if not source.is_file():
+                raise DataError(f"{source}: missing (the manifest names it)")
+            copy = folder / f"shard-{shard.manifest.index}.sqlite"
+            shutil.copyfile(source, copy)
+            try:
+                analysis.check_readable(copy)
+            except DataError:
+                raise DataError(f"{source}: not a readable coverage.py data file") from None
+            copies.append(copy)
+        yield copies
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
