@@ -43,9 +43,8 @@ def shard(
         tests=tuple(Result(node, "passed", 0.1) for node in mine),
         duration=1.0,
     )
-    return ShardFolder(
-        Path(f"/artifacts/covgate-shard-{index}-of-{total}"), replace(manifest, **changes)
-    )  # type: ignore[arg-type]
+    folder = Path(f"/artifacts/covgate-shard-{index}-of-{total}")
+    return ShardFolder(folder, replace(manifest, **changes))  # type: ignore[arg-type]
 
 
 def refusal(

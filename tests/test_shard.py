@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -202,7 +203,7 @@ def manifest(**changes: object) -> Manifest:
         collection_errors=(Result("tests/test_b.py", "error", 0.0, "ImportError: x"),),
         duration=1.25,
     )
-    return Manifest(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_manifest_round_trip(tmp_path: Path) -> None:
