@@ -180,11 +180,17 @@ class WorkersType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("-n", "--workers", type=WorkersType(), help='xdist workers: a number, 0, or "auto".')
+@click.option(
+    "--shard",
+    metavar="K/N|auto",
+    help="Run slice K of N (CI jobs), write covgate-shard-K-of-N/, do not gate.",
+)
 @regression_options
 @common_options
 def run(
     pytest_args: tuple[str, ...],
     workers: Workers | None,
+    shard: str | None,
     baseline_file: Path | None,
     write_baseline: bool,
     policy_ref: str | None,
@@ -196,6 +202,10 @@ def run(
     """
     from covgate import commands
 
+    if shard is not None:
+        given = {"baseline": baseline_file, "write_baseline": write_baseline,
+                 "policy_ref": policy_ref}  # fmt: skip
+        return run_shard(pytest_args, workers, shard, {**options, **given})
     opts = make_options(**options)
     guards = make_guards(baseline_file, write_baseline, policy_ref)
 
@@ -214,6 +224,30 @@ def run(
         )
 
     return gate(opts, work)
+
+
+def run_shard(
+    pytest_args: tuple[str, ...], workers: Workers | None, shard: str, options: dict[str, Any]
+) -> int:
+    """`run --shard`: no gate, so no thresholds and no reports; the exit code is the tests'."""
+    from covgate import commands
+
+    gating = ("fail_under", "reports", "baseline", "write_baseline", "policy_ref")
+    given = [name for name in gating if options[name]]
+    if given:
+        flags = " and ".join("--" + name.replace("_", "-").removesuffix("s") for name in given)
+        raise click.UsageError(f"--shard does not gate: give {flags} to covgate combine")
+    done = commands.run_shard(
+        pytest_args,
+        shard=shard,
+        root=options["root"],
+        config=options["config"],
+        workers=workers,
+        announce=click.echo,
+    )
+    for line in done.lines():
+        click.echo(line)
+    return done.exit_code
 
 
 @cli.command()

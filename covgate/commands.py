@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import platform
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from covgate import analysis, durations, paths, regressions, results, sources
 from covgate.analysis import ProgressCallback
@@ -29,6 +31,9 @@ from covgate.model import (
 )
 from covgate.regressions import Guards
 from covgate.runner import PytestCouldNotRun, RunPlan, run_pytest, workspace
+
+if TYPE_CHECKING:
+    from covgate import shard as sharding
 
 
 def check(
@@ -448,17 +453,12 @@ def combine(
 ) -> Outcome:
     """`covgate combine`: verify the shards' artifacts are one exact set, then gate them."""
     from covgate import combine as shards
-    from covgate import git
 
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)
     found = shards.find(paths)
-    try:
-        commit = git.head(settings.root)
-    except git.GitError:
-        commit = None
-    shards.verify(found, expect, commit)
+    shards.verify(found, expect, _head(settings.root))
     results = shards.results(found)
     shards.combine_data(found, settings.root, coverage.data_file)
     durations.save(settings.root, durations.load(settings.root), shards.durations(results))
@@ -476,3 +476,102 @@ def combine(
         notes=(*notes(settings, measurement, evaluation), shards.describe(found)),
         root=settings.root,
     )
+
+
+def run_shard(
+    extra_args: Sequence[str],
+    *,
+    shard: str,
+    root: Path | None = None,
+    config: Path | None = None,
+    workers: Workers | None = None,
+    stdout_to_stderr: bool = False,
+    announce: Callable[[str], None] | None = None,
+) -> sharding.ShardRun:
+    """`covgate run --shard K/N`: collect the whole suite, run this shard's slice under
+    coverage, write the shard's folder. No gate: `covgate combine` gates the whole set."""
+    import os
+
+    from coverage import __version__ as coverage_version
+
+    from covgate import shard as sharding
+
+    spec = sharding.parse_shard(shard, os.environ)
+    settings = load_config(root=root, config_file=config)
+    coverage = analysis.project_coverage(settings.root).config
+    record = durations.load(settings.root)
+    choice = durations.choose(settings.workers if workers is None else workers, record)
+    selection = () if _selects_tests(extra_args, settings.root) else settings.tests
+    if announce:
+        announce(f"covgate: {spec}: running its slice under coverage: {choice.reason}")
+    with workspace() as folder:
+        plan = RunPlan(
+            root=settings.root,
+            pytest_args=(
+                *sharding.selection_args(folder, spec, record.tests),
+                *selection,
+                *settings.pytest_args,
+                *extra_args,
+            ),
+            workers=choice.workers,
+            branch=settings.branch,
+            stdout_to_stderr=stdout_to_stderr,
+        )
+        result = run_pytest(plan, folder)
+        if result.returncode in (PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR):
+            raise ConfigError("pytest could not run the suite (see its message above)")
+        collection = sharding.read_collection(folder)
+        if collection is None or not collection.ids:
+            raise NothingToJudge("pytest collected no tests")
+        tests, errors = _shard_results(result.junit)
+        manifest = sharding.Manifest(
+            index=spec.index,
+            total=spec.total,
+            commit=_head(settings.root),
+            config_hash=sharding.config_hash(settings, coverage),
+            python=platform.python_version(),
+            implementation=platform.python_implementation(),
+            coverage_version=coverage_version,
+            coverage_core=collection.core,
+            root=str(settings.root),
+            data=None,
+            junit=None,
+            split_method=collection.method,
+            durations_hash=sharding.durations_hash(record.tests),
+            collection=collection.ids,
+            tests=tests,
+            collection_errors=errors,
+            duration=result.wall,
+        )
+        written = sharding.write_folder(
+            settings.root, manifest, sorted(result.data_folder.iterdir()), result.junit
+        )
+    ok = all(t.outcome not in ("failed", "error") for t in (*tests, *errors))
+    return sharding.ShardRun(manifest, written, ExitCode.OK if ok else ExitCode.TESTS_FAILED)
+
+
+def _head(root: Path) -> str | None:
+    """The commit checked out; None outside git (or without git)."""
+    from covgate import git
+
+    try:
+        return git.head(root)
+    except git.GitError:
+        return None
+
+
+def _shard_results(
+    junit_file: Path,
+) -> tuple[tuple[sharding.TestResult, ...], tuple[sharding.TestResult, ...]]:
+    """Each test's outcome and duration, and the files that failed to collect."""
+    from covgate.shard import TestResult
+
+    if not junit_file.exists():
+        return (), ()
+    words = {"failure": "failed", "error": "error", "skipped": "skipped", "passed": "passed"}
+    tests: list[TestResult] = []
+    errors: list[TestResult] = []
+    for name, seconds, outcome, message in junit._cases(junit_file)[0]:
+        result = TestResult(name, words[outcome], seconds, message)
+        (tests if "::" in name else errors).append(result)
+    return tuple(tests), tuple(errors)

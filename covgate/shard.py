@@ -24,6 +24,8 @@ from covgate.errors import ConfigError, DataError
 if TYPE_CHECKING:
     import pytest
 
+    from covgate.config import Config
+
 hookimpl = HookimplMarker("pytest")
 
 MANIFEST = "manifest.json"
@@ -406,3 +408,151 @@ class _Fields:
                 f"{self.path}: {prefix}{key} is missing (not a covgate shard manifest?)"
             )
         return self.typed(data[key], kind, prefix + key)
+
+
+@dataclass(frozen=True)
+class ShardRun:
+    manifest: Manifest
+    folder: Path
+    exit_code: int
+
+    def lines(self) -> list[str]:
+        """What the shard did, for the end of its output."""
+        m = self.manifest
+        counts: dict[str, int] = {}
+        for test in (*m.tests, *m.collection_errors):
+            counts[test.outcome] = counts.get(test.outcome, 0) + 1
+        done = ", ".join(f"{n} {o}" for o, n in counts.items()) or "nothing run"
+        lines = [
+            f"covgate: {m.spec}: {len(m.tests)} of the {len(m.collection)} collected tests "
+            f"(split by {m.split_method}): {done} in {m.duration:.2f}s",
+        ]
+        problems = [t for t in (*m.collection_errors, *m.tests) if t.outcome in ("failed", "error")]
+        lines += [f"  {t.outcome}: {t.nodeid}: {t.message}" for t in problems]
+        verdict = "tests passed" if self.exit_code == 0 else "tests FAILED"
+        lines.append(
+            f"covgate: {verdict}; wrote {self.folder.name}/ (not gated: covgate combine "
+            "gates the whole set)"
+        )
+        return lines
+
+
+# --- the parent side: what the shard hands to pytest, and the folder it writes ------------------
+
+SPEC_FILE = "shard.json"
+COLLECTION_FILE = "collection.json"
+# coverage.py settings that say where a machine keeps things, not what is measured.
+_MACHINE_SETTINGS = frozenset((
+    "config_file", "config_files_attempted", "config_files_read", "core", "data_file", "debug",
+    "debug_file",
+))  # fmt: skip
+
+
+def selection_args(workspace: Path, spec: ShardSpec, durations: Mapping[str, float]) -> list[str]:
+    """The arguments that load the selection hook in pytest (and in every xdist worker), with
+    the file holding what it needs: K, N, the recorded durations."""
+    spec_file = workspace / SPEC_FILE
+    write_json(
+        spec_file,
+        {
+            "index": spec.index,
+            "total": spec.total,
+            "durations": dict(durations),
+            "collection": str(workspace / COLLECTION_FILE),
+        },
+    )
+    return ["-p", "covgate.shard", f"{SPEC_OPTION}={spec_file}"]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What the hook saw: the whole collection (after -k/-m/--deselect) and how it split it."""
+
+    ids: tuple[str, ...]
+    method: str
+    core: str | None
+
+
+def read_collection(workspace: Path) -> Collection | None:
+    """None when pytest stopped before its collection was done."""
+    try:
+        data = json.loads((workspace / COLLECTION_FILE).read_text(encoding="utf-8"))
+    except OSError:
+        return None
+    return Collection(tuple(data["ids"]), str(data["method"]), data["core"])
+
+
+def config_hash(config: Config, coverage_config: object) -> str:
+    """A hash of the covgate configuration and the coverage.py settings that decide what is
+    measured, the same on every machine (paths of the machine left out)."""
+    import dataclasses
+    import hashlib
+
+    covgate = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("root", "source")}
+    coverage = {
+        key: value
+        for key, value in sorted(vars(coverage_config).items())
+        if not key.startswith("_") and key not in _MACHINE_SETTINGS
+    }
+    payload = json.dumps({"covgate": covgate, "coverage": coverage}, sort_keys=True, default=_plain)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, (set, frozenset)):
+        return sorted(str(v) for v in value)
+    return str(value)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def durations_hash(durations: Mapping[str, float]) -> str | None:
+    import hashlib
+
+    if not durations:
+        return None
+    payload = json.dumps(sorted(durations.items()))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def write_folder(
+    root: Path, manifest: Manifest, data_files: Sequence[Path], junit: Path | None
+) -> Path:
+    """Write `covgate-shard-K-of-N/` at the project root, whole or not at all (an earlier one
+    of the same shard is replaced): the combined coverage data, the JUnit XML, the manifest."""
+    import dataclasses
+    import shutil
+
+    from covgate import analysis
+
+    final = root / folder_name(manifest.index, manifest.total)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
+    try:
+        if data_files:
+            analysis.combine_into(data_files, staging / DATA_NAME, root)
+        if junit is not None and junit.is_file():
+            shutil.copyfile(junit, staging / JUNIT_NAME)
+        manifest = dataclasses.replace(
+            manifest,
+            data=DATA_NAME if data_files else None,
+            junit=JUNIT_NAME if (staging / JUNIT_NAME).is_file() else None,
+        )
+        write_json(staging / MANIFEST, manifest.to_json())
+        # Readable like any file the user writes (mkdtemp and mkstemp make them private).
+        for path in (staging, *staging.iterdir()):
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~_umask())
+        if final.is_dir() and not final.is_symlink():
+            shutil.rmtree(final)
+        elif final.exists() or final.is_symlink():
+            final.unlink()
+        os.replace(staging, final)
+    except OSError as exc:
+        raise DataError(f"{final}: cannot write the shard's folder: {exc}") from None
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return final
