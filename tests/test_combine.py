@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import json
-from dataclasses import replace
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
-from covgate import combine
+from covgate import combine, junit
+from covgate import shard as shard_module
+from covgate.cli import main
 from covgate.combine import ShardFolder, partition_problem, verify
 from covgate.errors import CovgateError, ExitCode
 from covgate.model import FailedTest, SlowTest
 from covgate.model import TestSummary as Summary
 from covgate.shard import Manifest
 from covgate.shard import TestResult as Result
+from tests.helpers import (
+    COVERAGE_CONFIG,
+    POLICY,
+    clean_env,
+    coverage_report,
+    small_project,
+    write_files,
+)
 
 COMMIT = "a" * 40
 COLLECTION = tuple(f"tests/test_{name}.py::test_{i}" for name in "abc" for i in range(2))
@@ -197,3 +213,324 @@ def test_shard_folders_are_found_under_a_parent(tmp_path: Path) -> None:
         ExitCode.NOTHING_TO_JUDGE,
         f"no covgate shard folder (one holding manifest.json) in {tmp_path / 'empty'}",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end: a real suite as 3 shards, in 3 copies of the project at different absolute paths,
+# combined in a fourth checkout.
+
+MORE_TESTS = """\
+import pytest
+
+from app.main import main
+from app.utils.text import clamp, slug
+
+
+@pytest.mark.parametrize("value", [1, 5, 9])
+def test_clamp_inside(value: int) -> None:
+    assert clamp(value, 0, 10) == value
+
+
+class TestSlug:
+    def test_lower(self) -> None:
+        assert slug("AB") == "ab"
+
+    def test_spaces(self) -> None:
+        assert slug("a b c") == "a-b-c"
+
+
+@pytest.mark.skip(reason="not yet")
+def test_later() -> None:
+    assert False
+
+
+def test_main_false() -> None:
+    assert main(False) == 2
+"""
+CI_VARIABLES = [name for pair in shard_module.CI_VARIABLES for name in pair[:2]]
+AUTO = {
+    1: {"CI_NODE_INDEX": "1", "CI_NODE_TOTAL": "3"},  # GitLab, from 1
+    2: {"CIRCLE_NODE_INDEX": "1", "CIRCLE_NODE_TOTAL": "3"},  # CircleCI, from 0
+    3: {"BUILDKITE_PARALLEL_JOB": "2", "BUILDKITE_PARALLEL_JOB_COUNT": "3"},  # Buildkite, from 0
+}
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=root, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def in_process(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """covgate's exit code and its output (stdout and stderr), run in this process so that it
+    is measured with the rest of the suite; pytest's own output goes to the captured fds."""
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        for name in ("GITHUB_ACTIONS", "FORCE_COLOR", *CI_VARIABLES):
+            patch.delenv(name, raising=False)
+        patch.setenv("NO_COLOR", "1")
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = main(list(args))
+    return code, out.getvalue()
+
+
+def run_shard(root: Path, index: int, *args: str, env: dict[str, str] | None = None) -> Path:
+    code, output = in_process(root, "run", "--shard", f"{index}/3", *args, env=env)
+    assert code in (0, 1), output
+    return root / f"covgate-shard-{index}-of-3"
+
+
+def artifact(folder: Path, into: Path) -> Path:
+    """What upload-artifact and download-artifact make of a shard folder elsewhere."""
+    return Path(shutil.copytree(folder, into / folder.name))
+
+
+@dataclass(frozen=True)
+class Set:
+    checkout: Path
+    """The combining job's checkout: a fourth copy at yet another path."""
+    copies: dict[int, Path]
+    folders: dict[int, Path]
+    """The downloaded artifacts, one folder per shard."""
+
+
+@pytest.fixture(scope="module")
+def shard_set(tmp_path_factory: pytest.TempPathFactory) -> Set:
+    base = tmp_path_factory.mktemp("combine-job") / "project"
+    small_project(base, POLICY)
+    write_files(base, {"tests/test_more.py": MORE_TESTS, ".gitignore": "covgate-shard-*/\n"})
+    git(base, "init", "-q")
+    git(base, "add", "-A")
+    git(base, "commit", "-q", "-m", "the project")
+    copies = {k: tmp_path_factory.mktemp(f"runner{k}") / ("x" * k) / "project" for k in (1, 2, 3)}
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    folders = {}
+    for index, copy in copies.items():
+        shutil.copytree(base, copy)
+        # Shard 3 runs with two xdist workers: each collects and selects the same slice.
+        extra = ("--workers", "2") if index == 3 else ()
+        written = run_shard(copy, index, *extra, "--", "-p", "no:cacheprovider")
+        folders[index] = artifact(written, artifacts)
+    return Set(base, copies, folders)
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_shards_combined_equal_a_serial_run(shard_set: Set, tmp_path: Path) -> None:
+    artifacts = shard_set.folders[1].parent
+    before = tree_hashes(artifacts)
+    checkout = shard_set.checkout
+    code, output = in_process(checkout, "combine", str(artifacts), "--expect", "3",
+                              "--report", "json:report.json")  # fmt: skip
+    assert code == 0, output
+    assert tree_hashes(artifacts) == before  # the inputs are untouched
+
+    serial = Path(shutil.copytree(checkout, tmp_path / "serial"))
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--branch", "-m", "pytest", "-q",
+         "-p", "no:cacheprovider", "--junitxml=serial.xml"],
+        cwd=serial, env=clean_env(), capture_output=True, check=True,
+    )  # fmt: skip
+    coverage_report(serial, "json")
+    expected = json.loads((serial / "coverage.json").read_text(encoding="utf-8"))
+    report = json.loads((checkout / "report.json").read_text(encoding="utf-8"))
+    got = {
+        f["path"]: (f["statements"], f["missing_statements"], f["branches"],
+                    f["missing_branches"], f["missing_lines"])
+        for f in report["files"]
+    }  # fmt: skip
+    assert got == {
+        path: (s["num_statements"], s["missing_lines"], s["num_branches"],
+               s["missing_branches"], data["missing_lines"])
+        for path, data in expected["files"].items()
+        for s in [data["summary"]]
+    }  # fmt: skip
+    totals = expected["totals"]
+    assert report["overall"]["covered"] == totals["covered_lines"] + totals["covered_branches"]
+    assert report["overall"]["total"] == totals["num_statements"] + totals["num_branches"]
+    tests = junit.read_summary(serial / "serial.xml")
+    assert (report["tests"]["passed"], report["tests"]["skipped"]) == (tests.passed, tests.skipped)
+    assert report["tests"]["passed"] + report["tests"]["skipped"] == 10
+
+    # The next split has every test's duration.
+    recorded = json.loads((checkout / ".covgate" / "durations.json").read_text())
+    manifest = json.loads((shard_set.folders[1] / "manifest.json").read_text())
+    assert sorted(recorded["tests"]) == sorted(manifest["collection"]["ids"])
+
+
+@pytest.mark.slow
+def test_the_shard_folders(shard_set: Set) -> None:
+    slices = {}
+    for index, folder in shard_set.folders.items():
+        names = [p.name for p in folder.rglob("*")]
+        assert sorted(names) == ["coverage.sqlite", "junit.xml", "manifest.json"]
+        doc = json.loads((folder / "manifest.json").read_text())
+        assert doc["shard"] == {"index": index, "total": 3}
+        assert doc["root"] == str(shard_set.copies[index])
+        assert doc["commit"] == git(shard_set.checkout, "rev-parse", "HEAD")
+        assert doc["collection"]["count"] == 10
+        slices[index] = [t["nodeid"] for t in doc["tests"]]
+    assert len({json.loads((f / "manifest.json").read_text())["config_hash"]
+                for f in shard_set.folders.values()}) == 1  # fmt: skip
+    # Without recorded durations: runs of the collection order (xdist's order within shard 3).
+    assert slices[1] == [
+        "tests/test_app.py::test_auth", "tests/test_app.py::test_utils",
+        "tests/test_app.py::test_main", "tests/test_more.py::test_clamp_inside[1]",
+    ]  # fmt: skip
+    assert slices[2] == [
+        "tests/test_more.py::test_clamp_inside[5]", "tests/test_more.py::test_clamp_inside[9]",
+        "tests/test_more.py::TestSlug::test_lower",
+    ]  # fmt: skip
+    assert sorted(slices[3]) == [
+        "tests/test_more.py::TestSlug::test_spaces", "tests/test_more.py::test_later",
+        "tests/test_more.py::test_main_false",
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("shards", "code", "message"),
+    [
+        ((1, 2), 4, "shard 3 of 3 missing"),
+        ((1, 2, 2, 3), 4, "shard 2 of 3 found 2 times"),
+    ],
+)
+def test_a_missing_or_duplicate_shard(
+    shard_set: Set, tmp_path: Path, shards: tuple[int, ...], code: int, message: str
+) -> None:
+    paths = []
+    for position, index in enumerate(shards):
+        paths.append(str(artifact(shard_set.folders[index], tmp_path / str(position))))
+    got, output = in_process(shard_set.checkout, "combine", *paths, "--expect", "3")
+    assert (got, output.splitlines()[-1].split(" (")[0]) == (code, f"covgate: error: {message}")
+
+
+@pytest.mark.slow
+def test_a_shard_of_another_commit(shard_set: Set, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(shard_set.copies[3], tmp_path / "later" / "project"))
+    shutil.rmtree(copy / "covgate-shard-3-of-3")
+    (copy / "NOTES.md").write_text("later\n", encoding="utf-8")
+    git(copy, "add", "NOTES.md")
+    git(copy, "commit", "-q", "-m", "later")
+    # This checkout has durations from an earlier combine: the split uses them.
+    (copy / ".covgate").mkdir()
+    (copy / ".covgate" / "durations.json").write_text(json.dumps({
+        "version": 1, "runs": [],
+        "tests": dict.fromkeys(shard_set_ids(shard_set), 1.0),
+    }), encoding="utf-8")  # fmt: skip
+    later = run_shard(copy, 3, "--", "-p", "no:cacheprovider")
+    doc = json.loads((later / "manifest.json").read_text())
+    assert doc["split"]["method"] == "recorded durations, 1 of 2 files split"
+    code, output = in_process(
+        shard_set.checkout, "combine", str(shard_set.folders[1]), str(shard_set.folders[2]),
+        str(later), "--expect", "3",
+    )  # fmt: skip
+    first = git(shard_set.checkout, "rev-parse", "HEAD")
+    assert (code, output.splitlines()[-1]) == (
+        3,
+        "covgate: error: the shards are of different commits: shards 1 and 2 "
+        f"{first}; shard 3 {git(copy, 'rev-parse', 'HEAD')}",
+    )
+
+
+def shard_set_ids(shard_set: Set) -> list[str]:
+    doc = json.loads((shard_set.folders[1] / "manifest.json").read_text())
+    ids: list[str] = doc["collection"]["ids"]
+    return ids
+
+
+@pytest.mark.slow
+def test_a_partition_that_is_not_exact(shard_set: Set, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(shard_set.copies[1], tmp_path / "narrow" / "project"))
+    narrowed = run_shard(copy, 1, "--", "-p", "no:cacheprovider",
+                         "--deselect", "tests/test_app.py::test_utils")  # fmt: skip
+    code, output = in_process(
+        shard_set.checkout, "combine", str(narrowed), str(shard_set.folders[2]),
+        str(shard_set.folders[3]), "--expect", "3",
+    )  # fmt: skip
+    assert (code, output.splitlines()[-1]) == (
+        4,
+        "covgate: error: the shards do not partition the suite exactly: 1 collected test was "
+        "run by no shard: tests/test_app.py::test_utils (the shards collected different tests: "
+        "shard 1 of 3: 9, shard 2 of 3: 10, shard 3 of 3: 10; give every shard the same pytest "
+        "arguments)",
+    )
+
+
+@pytest.mark.slow
+def test_a_failing_test_in_a_shard(shard_set: Set, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(shard_set.copies[2], tmp_path / "failing" / "project"))
+    test_file = copy / "tests" / "test_more.py"
+    test_file.write_text(test_file.read_text().replace('== "ab"', '== "AB"'), encoding="utf-8")
+    code, output = in_process(copy, "run", "--shard", "2/3", "--", "-p", "no:cacheprovider")
+    assert code == 1
+    assert output.splitlines()[-2:] == [
+        "  failed: tests/test_more.py::TestSlug::test_lower: AssertionError: assert 'ab' == 'AB'",
+        "covgate: tests FAILED; wrote covgate-shard-2-of-3/ (not gated: covgate combine gates "
+        "the whole set)",
+    ]
+    code, output = in_process(
+        shard_set.checkout, "combine", str(shard_set.folders[1]),
+        str(copy / "covgate-shard-2-of-3"), str(shard_set.folders[3]), "--expect", "3",
+        "--report", "json",
+    )  # fmt: skip
+    report = json.loads(output[output.index("{") :])
+    assert (code, report["exit_code"], report["passed"]) == (1, 1, False)
+    assert report["overall"]["passed"] is True  # the gate is still evaluated and shown
+    assert report["tests"]["failed"] == 1
+
+
+@pytest.mark.slow
+def test_a_file_outside_the_root_after_mapping(shard_set: Set, tmp_path: Path) -> None:
+    """Combined in a folder that is not a checkout of the project: nothing maps."""
+    elsewhere = tmp_path / "elsewhere"
+    write_files(elsewhere, {"pyproject.toml": COVERAGE_CONFIG + POLICY})
+    code, output = in_process(elsewhere, "combine", str(shard_set.folders[1].parent),
+                              "--expect", "3")  # fmt: skip
+    assert code == 3
+    assert output.splitlines()[-1] == (
+        f"covgate: error: {shard_set.copies[1]}/app/__init__.py: measured by a shard, but "
+        f"outside the project root {elsewhere} after mapping (18 such files): map it with "
+        "coverage.py's [paths] setting, or measure with relative_files = true"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--shard", "auto"), "--shard auto: none of the CI variables is set"),
+        (("--shard", "4/3"), "--shard 4/3: shard 4 is out of range 1-3"),
+        (("--shard", "1/3", "--report", "json"), "--shard does not gate: give --report to "
+         "covgate combine (see covgate --help)"),
+    ],
+)  # fmt: skip
+def test_shard_usage_errors_write_nothing(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    project = small_project(tmp_path / "project", POLICY)
+    code, output = in_process(project, "run", *args)
+    assert code == ExitCode.USAGE
+    assert output.splitlines()[-1].startswith(f"covgate: error: {message}")
+    assert sorted(p.name for p in project.iterdir()) == ["app", "pyproject.toml", "tests"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", [1, 2, 3])
+def test_shard_auto_reads_each_ci(tmp_path: Path, index: int) -> None:
+    project = small_project(tmp_path / "project", POLICY)
+    code, output = in_process(project, "run", "--shard", "auto", "--", "-p", "no:cacheprovider",
+                              env=AUTO[index])  # fmt: skip
+    assert code == 0, output
+    assert [p.name for p in project.glob("covgate-shard-*")] == [f"covgate-shard-{index}-of-3"]
