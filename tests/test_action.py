@@ -47,6 +47,9 @@ INPUTS = (
     "data",
     "fail-under",
     "workers",
+    "shard",
+    "combine",
+    "expect",
     "summary",
     "annotations",
     "baseline",
@@ -668,6 +671,16 @@ HOSTILE_ARG = "$(touch pwned) `touch pwned` ; touch pwned"
             ],
             id="no regressions",
         ),
+        pytest.param(
+            {"shard": "2/4", "workers": "2", "pytest-args": "-x"},
+            ["run", "--workers", "2", "--shard", "2/4", "--", "-x"],
+            id="shard",
+        ),
+        pytest.param(
+            {"combine": "shards\n-odd name\n", "expect": "4", "fail-under": "overall=70"},
+            ["combine", "--fail-under", "overall=70", "--expect", "4", "--", "shards", "-odd name"],
+            id="combine",
+        ),
     ],
 )
 def test_inputs_become_separate_arguments(
@@ -689,6 +702,36 @@ def test_data_with_run_only_inputs_warns(tmp_path: Path, recorder: Path) -> None
     run = run_action(tmp_path, tmp_path / "temp", inputs)
     assert recorded(recorder, "argv") == ["-m", "covgate", "check", "--", ".coverage"]
     assert [c.name for c in issued(run)] == ["warning"]
+
+
+@pytest.mark.parametrize(
+    "gating", [{"fail-under": "overall=70"}, {"baseline": "b.json", "policy-ref": "origin/main"}]
+)
+def test_shard_ignores_gating_inputs_with_a_warning(
+    tmp_path: Path, recorder: Path, gating: dict[str, str]
+) -> None:
+    inputs = {"python": str(recorder), "shard": "auto", **gating}
+    run = run_action(tmp_path, tmp_path / "temp", inputs)
+    assert recorded(recorder, "argv") == ["-m", "covgate", "run", "--shard", "auto", "--"]
+    assert [c.name for c in issued(run)] == ["warning"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"combine": "shards", "expect": "3", "data": ".coverage"}, "combine excludes data"),
+        ({"combine": "shards", "shard": "1/3", "expect": "3"}, "combine excludes data and shard"),
+        ({"combine": "shards"}, "combine needs expect: the number of shards"),
+        ({"shard": "1/3", "data": ".coverage"}, "shard excludes data: a shard runs the tests"),
+    ],
+)
+def test_shard_and_combine_conflicts_are_usage_errors(
+    tmp_path: Path, recorder: Path, inputs: dict[str, str], message: str
+) -> None:
+    run = run_action(tmp_path, tmp_path / "temp", {**inputs, "python": str(recorder)})
+    assert run.returncode == 3
+    assert not (tmp_path / "recorded" / "argv").exists()
+    assert any(line.text.startswith(f"covgate action: {message}") for line in run.log)
 
 
 def test_working_directory_and_a_relative_python(tmp_path: Path, recorder: Path) -> None:
