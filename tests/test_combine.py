@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+import yaml
 
 from covgate import combine, junit
 from covgate import shard as shard_module
@@ -221,6 +222,7 @@ def test_shard_folders_are_found_under_a_parent(tmp_path: Path) -> None:
 
 MORE_TESTS = """\
 import pytest
+import yaml
 
 from app.main import main
 from app.utils.text import clamp, slug
@@ -534,3 +536,36 @@ def test_shard_auto_reads_each_ci(tmp_path: Path, index: int) -> None:
                               env=AUTO[index])  # fmt: skip
     assert code == 0, output
     assert [p.name for p in project.glob("covgate-shard-*")] == [f"covgate-shard-{index}-of-3"]
+
+
+def test_the_readme_workflow_is_valid_and_complete(tmp_path: Path) -> None:
+    """The README's sharded workflow: a valid GitHub workflow whose shards upload with
+    if-no-files-found: error, one combine job gates, and the durations go through the cache."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### A complete GitHub Actions workflow") :]
+    text = section[section.index("```yaml\n") + 8 : section.index("```\n", 8)]
+    workflow = tmp_path / "tests.yml"
+    workflow.write_text(text, encoding="utf-8")
+    checked = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+         str(workflow)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    jobs = yaml.safe_load(text)["jobs"]
+    shards = jobs["shard"]["strategy"]["matrix"]["shard"]
+    uses = {
+        job: [s.get("uses", "").split("@")[0] for s in spec["steps"]] for job, spec in jobs.items()
+    }
+    upload = next(s for s in jobs["shard"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    assert upload["with"]["if-no-files-found"] == "error"
+    assert upload["if"] == "${{ !cancelled() }}"
+    run = next(s for s in jobs["shard"]["steps"] if s.get("uses", "").startswith("covgate/"))
+    assert run["with"] == {"shard": f"${{{{ matrix.shard }}}}/{len(shards)}"}
+    gate = next(s for s in jobs["coverage"]["steps"] if s.get("uses", "").startswith("covgate/"))
+    assert gate["with"] == {"combine": "shards", "expect": len(shards)}
+    assert jobs["coverage"]["needs"] == "shard"
+    assert "actions/cache/restore" in uses["shard"]
+    assert "actions/cache/save" in uses["coverage"]
+    inputs = yaml.safe_load((Path(__file__).parent.parent / "action.yml").read_text())["inputs"]
+    assert {"shard", "combine", "expect"} <= set(inputs)
