@@ -106,9 +106,8 @@ def main() -> int:
         sessions = [r["session"] for r in runs]
         tests = [r["tests"] for r in runs]
         # No split does better than the longest single test allows.
-        bound = max(max(r["longest"] for r in runs), statistics.mean(tests)) / statistics.mean(
-            tests
-        )
+        ideal = statistics.mean(tests)
+        bound = max(ideal, *(r["longest"] for r in runs)) / ideal
         label = "no durations (order)" if round_ == 0 else f"durations, round {round_}"
         print(
             f"{label:<22} {'/'.join(f'{s:.2f}' for s in sessions):<22} {ratio(sessions):>9.3f}  "
