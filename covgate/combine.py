@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,30 +32,66 @@ SLOWEST = 5
 class ShardFolder:
     folder: Path
     manifest: Manifest
+    origin: Path | None = None
+    """The archive the folder was extracted from, if it was."""
+
+    @property
+    def shown(self) -> Path:
+        """Where the user gave or keeps it."""
+        return self.origin or self.folder
 
     def __str__(self) -> str:
         return str(self.manifest.spec)
 
 
-def find(paths: Sequence[Path]) -> list[ShardFolder]:
-    """The shard folders named, or found (by their manifest.json) under the folders named."""
-    found: dict[Path, None] = {}
+@contextlib.contextmanager
+def opened(paths: Sequence[Path]) -> Iterator[list[ShardFolder]]:
+    """The shard folders named, or found under the folders named (by their manifest.json),
+    zip archives of them included (extracted to a temporary folder while combining)."""
+    with tempfile.TemporaryDirectory(prefix="covgate-shards-") as scratch:
+        yield find(paths, Path(scratch))
+
+
+def find(paths: Sequence[Path], scratch: Path) -> list[ShardFolder]:
+    found: dict[Path, Path | None] = {}
+    archives: list[Path] = []
     for path in paths:
         if not path.exists():
             raise DataError(f"{path}: no such file or folder")
         if path.is_file():
-            if path.name != MANIFEST:
-                raise DataError(f"{path}: not a shard folder (a folder holding {MANIFEST})")
-            found[path.parent.resolve()] = None
+            if path.suffix.lower() == ".zip":
+                archives.append(path)
+            elif path.name == MANIFEST:
+                found[path.parent.resolve()] = None
+            else:
+                raise DataError(
+                    f"{path}: not a shard folder (a folder holding {MANIFEST}) or a zip of one"
+                )
         elif (path / MANIFEST).is_file():
             found[path.resolve()] = None
         else:
             for manifest in sorted(path.rglob(MANIFEST)):
                 found[manifest.parent.resolve()] = None
+            archives += sorted(p for p in path.rglob("*") if p.suffix.lower() == ".zip")
+    for number, archive in enumerate(dict.fromkeys(a.resolve() for a in archives)):
+        for folder in _extract(archive, scratch / str(number)):
+            found[folder] = archive
     if not found:
         shown = ", ".join(str(p) for p in paths)
         raise NothingToJudge(f"no covgate shard folder (one holding {MANIFEST}) in {shown}")
-    return [ShardFolder(folder, read_manifest(folder / MANIFEST)) for folder in found]
+    return [ShardFolder(f, read_manifest(f / MANIFEST), origin) for f, origin in found.items()]
+
+
+def _extract(archive: Path, into: Path) -> list[Path]:
+    """The shard folders in a zip archive (none when it holds no manifest.json)."""
+    try:
+        with zipfile.ZipFile(archive) as opened_zip:
+            if not any(Path(n).name == MANIFEST for n in opened_zip.namelist()):
+                return []
+            opened_zip.extractall(into)  # names that would leave `into` are made safe
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{archive}: not a readable zip archive ({exc})") from None
+    return sorted(m.parent.resolve() for m in into.rglob(MANIFEST))
 
 
 def verify(shards: Sequence[ShardFolder], expect: int, commit: str | None) -> None:
@@ -72,7 +109,7 @@ def _same_run(shards: Sequence[ShardFolder], expect: int, commit: str | None) ->
     for shard in shards:
         if shard.manifest.total != expect:
             raise ConfigError(
-                f"{shard.folder}: {shard} was split for {shard.manifest.total} shards, "
+                f"{shard.shown}: {shard} was split for {shard.manifest.total} shards, "
                 f"but --expect is {expect}"
             )
     commits = _groups(shards, lambda m: m.commit or "no git commit")
@@ -115,7 +152,7 @@ def _complete(shards: Sequence[ShardFolder], expect: int) -> None:
     """Exit 4: a shard is missing, or two folders are the same shard."""
     seen: dict[int, list[Path]] = {}
     for shard in shards:
-        seen.setdefault(shard.manifest.index, []).append(shard.folder)
+        seen.setdefault(shard.manifest.index, []).append(shard.shown)
     problems = []
     twice = sorted(k for k, folders in seen.items() if len(folders) > 1)
     for index in twice:
@@ -290,13 +327,15 @@ def _copies(shards: Sequence[ShardFolder]) -> Iterator[list[Path]]:
             assert shard.manifest.data is not None
             source = shard.folder / shard.manifest.data
             if not source.is_file():
-                raise DataError(f"{source}: missing (the manifest names it)")
+                where = f"{shard.origin}: {shard.manifest.data}" if shard.origin else source
+                raise DataError(f"{where}: missing (the manifest names it)")
             copy = folder / f"shard-{shard.manifest.index}.sqlite"
             shutil.copyfile(source, copy)
             try:
                 analysis.check_readable(copy)
             except DataError:
-                raise DataError(f"{source}: not a readable coverage.py data file") from None
+                where = f"{shard.origin}: {shard.manifest.data}" if shard.origin else source
+                raise DataError(f"{where}: not a readable coverage.py data file") from None
             copies.append(copy)
         yield copies
     finally:

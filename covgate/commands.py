@@ -457,12 +457,12 @@ def combine(
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)
-    found = shards.find(paths)
-    shards.verify(found, expect, _head(settings.root))
-    results = shards.results(found)
-    shards.combine_data(found, settings.root, coverage.data_file)
+    with shards.opened(paths) as found:
+        shards.verify(found, expect, _head(settings.root))
+        results = shards.results(found)
+        shards.combine_data(found, settings.root, coverage.data_file)
     durations.save(settings.root, durations.load(settings.root), shards.durations(results))
-    shown = tuple(sources.show_path(s.folder, settings.root) for s in found)
+    shown = tuple(sources.show_path(s.shown, settings.root) for s in found)
     measurement = analysis.analyse(
         coverage.data_file, settings.root, sources=shown, progress=progress
     )

@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -196,20 +197,20 @@ def test_shard_folders_are_found_under_a_parent(tmp_path: Path) -> None:
         doc = shard(index, total=2).manifest.to_json()
         (folder / "manifest.json").write_text(json.dumps(doc), encoding="utf-8")
     named = tmp_path / "artifacts" / "covgate-shard-1-of-2"
-    found = combine.find([tmp_path / "artifacts", named, named / "manifest.json"])
-    assert [(f.folder.name, f.manifest.index) for f in found] == [
-        ("covgate-shard-1-of-2", 1),
-        ("covgate-shard-2-of-2", 2),
-    ]
+    with combine.opened([tmp_path / "artifacts", named, named / "manifest.json"]) as found:
+        assert [(f.folder.name, f.manifest.index) for f in found] == [
+            ("covgate-shard-1-of-2", 1),
+            ("covgate-shard-2-of-2", 2),
+        ]
     with pytest.raises(CovgateError) as error:
-        combine.find([tmp_path / "nothing"])
+        combine.find([tmp_path / "nothing"], tmp_path)
     assert (error.value.exit_code, str(error.value)) == (
         ExitCode.USAGE,
         f"{tmp_path / 'nothing'}: no such file or folder",
     )
     (tmp_path / "empty").mkdir()
     with pytest.raises(CovgateError) as error:
-        combine.find([tmp_path / "empty"])
+        combine.find([tmp_path / "empty"], tmp_path)
     assert (error.value.exit_code, str(error.value)) == (
         ExitCode.NOTHING_TO_JUDGE,
         f"no covgate shard folder (one holding manifest.json) in {tmp_path / 'empty'}",
@@ -417,6 +418,30 @@ def test_a_missing_or_duplicate_shard(
         paths.append(str(artifact(shard_set.folders[index], tmp_path / str(position))))
     got, output = in_process(shard_set.checkout, "combine", *paths, "--expect", "3")
     assert (got, output.splitlines()[-1].split(" (")[0]) == (code, f"covgate: error: {message}")
+
+
+@pytest.mark.slow
+def test_zip_archives_of_shard_folders(shard_set: Set, tmp_path: Path) -> None:
+    """As a CI's API hands artifacts out: one zip per shard, the folder's files at its root."""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "notes.zip").write_bytes(b"")  # not a zip: named, but only when it is a shard's
+    for index, folder in shard_set.folders.items():
+        with zipfile.ZipFile(downloads / f"covgate-shard-{index}-of-3.zip", "w") as archive:
+            for file in folder.iterdir():
+                archive.write(file, file.name)
+    code, output = in_process(shard_set.checkout, "combine", str(downloads), "--expect", "3")
+    assert (code, output.splitlines()[-1]) == (
+        3,
+        f"covgate: error: {downloads / 'notes.zip'}: not a readable zip archive (File is not a "
+        "zip file)",
+    )
+    (downloads / "notes.zip").unlink()
+    code, output = in_process(shard_set.checkout, "combine", str(downloads), "--expect", "3")
+    assert code == 0, output
+    assert output.splitlines()[1].startswith(
+        f"data: {downloads / 'covgate-shard-1-of-3.zip'}, {downloads / 'covgate-shard-2-of-3.zip'}"
+    )
 
 
 @pytest.mark.slow
