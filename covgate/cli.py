@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -237,16 +238,22 @@ def run_shard(
     if given:
         flags = " and ".join("--" + name.replace("_", "-").removesuffix("s") for name in given)
         raise click.UsageError(f"--shard does not gate: give {flags} to covgate combine")
-    done = commands.run_shard(
-        pytest_args,
-        shard=shard,
-        root=options["root"],
-        config=options["config"],
-        workers=workers,
-        announce=click.echo,
-    )
-    for line in done.lines():
-        click.echo(line)
+    fence: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from covgate import actions
+
+        fence = actions.fenced(click.echo)  # pytest's output and test names are untrusted
+    with fence:
+        done = commands.run_shard(
+            pytest_args,
+            shard=shard,
+            root=options["root"],
+            config=options["config"],
+            workers=workers,
+            announce=click.echo,
+        )
+        for line in done.lines():
+            click.echo(line)
     return done.exit_code
 
 

@@ -200,19 +200,30 @@ def _count(number: int, noun: str) -> str:
 
 
 def _hint(manifests: Sequence[Manifest]) -> str:
-    """What made the shards split differently, when the manifests show it."""
+    """What made the shards split or run differently, when the manifests show it."""
+    causes = []
+    ordered = sorted(manifests, key=lambda m: m.index)
     if len({m.collection for m in manifests}) > 1:
-        counts = ", ".join(f"{m.spec}: {len(m.collection)}" for m in manifests)
-        return (
-            f" (the shards collected different tests: {counts}; give every shard the same "
-            "pytest arguments)"
+        counts = ", ".join(f"{m.spec}: {len(m.collection)}" for m in ordered)
+        causes.append(
+            f"the shards collected different tests ({counts}): give every shard the same "
+            "pytest arguments"
         )
-    if len({m.durations_hash for m in manifests}) > 1:
-        return (
-            " (the shards split with different recorded durations: restore the same "
-            ".covgate/durations.json in every shard job)"
+    elif len({m.durations_hash for m in manifests}) > 1:
+        causes.append(
+            "the shards split with different recorded durations: restore the same "
+            ".covgate/durations.json in every shard job"
         )
-    return ""
+    for manifest in ordered:
+        if manifest.collection_errors:
+            broken = manifest.collection_errors[0]
+            causes.append(f"{manifest.spec} could not collect {broken.nodeid}: {broken.message}")
+        elif len(manifest.tests) < manifest.selected:
+            causes.append(
+                f"{manifest.spec} ran {len(manifest.tests)} of the {manifest.selected} tests of "
+                "its slice (stopped early: -x, --maxfail, a crash?)"
+            )
+    return f". {'; '.join(causes)}" if causes else ""
 
 
 # --- test results ----------------------------------------------------------------------------

@@ -538,6 +538,7 @@ def run_shard(
             junit=None,
             split_method=collection.method,
             durations_hash=sharding.durations_hash(record.tests),
+            selected=collection.selected,
             collection=collection.ids,
             tests=tests,
             collection_errors=errors,

@@ -196,6 +196,7 @@ def pytest_collection_modifyitems(
         Path(spec["collection"]),
         {
             "ids": ids,
+            "selected": len(keep),
             "method": chosen.method,
             "estimates": list(chosen.estimates),
             "core": _core(),
@@ -264,6 +265,8 @@ class Manifest:
     junit: str | None
     split_method: str
     durations_hash: str | None
+    selected: int
+    """How many tests the split gave this shard (it ran fewer when it stopped early)."""
     collection: tuple[str, ...]
     tests: tuple[TestResult, ...]
     """What this shard ran, in the order it finished."""
@@ -287,7 +290,11 @@ class Manifest:
             "root": self.root,
             "data": self.data,
             "junit": self.junit,
-            "split": {"method": self.split_method, "durations_hash": self.durations_hash},
+            "split": {
+                "method": self.split_method,
+                "durations_hash": self.durations_hash,
+                "selected": self.selected,
+            },
             "collection": {
                 "count": len(self.collection),
                 "sha256": collection_hash(self.collection),
@@ -358,6 +365,7 @@ def read_manifest(path: Path) -> Manifest:
         junit=_plain_name(path, reader.get(data, "junit", (str, type(None))), "junit"),
         split_method=reader.get(split_info, "method", str, "split."),
         durations_hash=reader.get(split_info, "durations_hash", (str, type(None)), "split."),
+        selected=reader.get(split_info, "selected", int, "split."),
         collection=tuple(ids),
         tests=reader.results(data, "tests"),
         collection_errors=reader.results(data, "collection_errors"),
@@ -469,6 +477,7 @@ class Collection:
     """What the hook saw: the whole collection (after -k/-m/--deselect) and how it split it."""
 
     ids: tuple[str, ...]
+    selected: int
     method: str
     core: str | None
 
@@ -479,7 +488,7 @@ def read_collection(workspace: Path) -> Collection | None:
         data = json.loads((workspace / COLLECTION_FILE).read_text(encoding="utf-8"))
     except OSError:
         return None
-    return Collection(tuple(data["ids"]), str(data["method"]), data["core"])
+    return Collection(tuple(data["ids"]), int(data["selected"]), str(data["method"]), data["core"])
 
 
 def config_hash(config: Config, coverage_config: object) -> str:

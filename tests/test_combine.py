@@ -57,6 +57,7 @@ def shard(
         junit="junit.xml",
         split_method="collection order (no recorded durations)",
         durations_hash=None,
+        selected=len(mine),
         collection=COLLECTION,
         tests=tuple(Result(node, "passed", 0.1) for node in mine),
         duration=1.0,
@@ -156,14 +157,23 @@ def test_up_to_ten_are_listed_with_the_reason_when_the_manifests_show_it() -> No
     problem = partition_problem([first.manifest, second.manifest])
     assert problem == (
         "the shards do not partition the suite exactly: 12 collected tests were run by no "
-        f"shard: {', '.join(many[1:11])} and 2 more (the shards collected different tests: "
-        "shard 1 of 3: 13, shard 2 of 3: 1; give every shard the same pytest arguments)"
+        f"shard: {', '.join(many[1:11])} and 2 more. the shards collected different tests "
+        "(shard 1 of 3: 13, shard 2 of 3: 1): give every shard the same pytest arguments"
     )
     third = shard(1, tests=(), durations_hash="x")
     assert partition_problem([third.manifest, shard(2).manifest, shard(3).manifest]) == (
         "the shards do not partition the suite exactly: 2 collected tests were run by no shard: "
-        "tests/test_a.py::test_0, tests/test_a.py::test_1 (the shards split with different "
-        "recorded durations: restore the same .covgate/durations.json in every shard job)"
+        "tests/test_a.py::test_0, tests/test_a.py::test_1. the shards split with different "
+        "recorded durations: restore the same .covgate/durations.json in every shard job"
+    )
+    broken = Result("tests/test_a.py", "error", 0.0, "ImportError: nope")
+    stopped = replace(shard(2), manifest=replace(shard(2).manifest, selected=3))
+    failing = shard(1, tests=(), collection_errors=(broken,))
+    assert partition_problem([failing.manifest, stopped.manifest, shard(3).manifest]) == (
+        "the shards do not partition the suite exactly: 2 collected tests were run by no shard: "
+        "tests/test_a.py::test_0, tests/test_a.py::test_1. shard 1 of 3 could not collect "
+        "tests/test_a.py: ImportError: nope; shard 2 of 3 ran 2 of the 3 tests of its slice "
+        "(stopped early: -x, --maxfail, a crash?)"
     )
 
 
@@ -490,9 +500,9 @@ def test_a_partition_that_is_not_exact(shard_set: Set, tmp_path: Path) -> None:
     assert (code, output.splitlines()[-1]) == (
         4,
         "covgate: error: the shards do not partition the suite exactly: 1 collected test was "
-        "run by no shard: tests/test_app.py::test_utils (the shards collected different tests: "
-        "shard 1 of 3: 9, shard 2 of 3: 10, shard 3 of 3: 10; give every shard the same pytest "
-        "arguments)",
+        "run by no shard: tests/test_app.py::test_utils. the shards collected different tests "
+        "(shard 1 of 3: 9, shard 2 of 3: 10, shard 3 of 3: 10): give every shard the same pytest "
+        "arguments",
     )
 
 
@@ -501,9 +511,14 @@ def test_a_failing_test_in_a_shard(shard_set: Set, tmp_path: Path) -> None:
     copy = Path(shutil.copytree(shard_set.copies[2], tmp_path / "failing" / "project"))
     test_file = copy / "tests" / "test_more.py"
     test_file.write_text(test_file.read_text().replace('== "ab"', '== "AB"'), encoding="utf-8")
-    code, output = in_process(copy, "run", "--shard", "2/3", "--", "-p", "no:cacheprovider")
+    code, output = in_process(copy, "run", "--shard", "2/3", "--", "-p", "no:cacheprovider",
+                              env={"GITHUB_ACTIONS": "true"})  # fmt: skip
     assert code == 1
-    assert output.splitlines()[-2:] == [
+    # In GitHub Actions, nothing pytest prints can start a workflow command.
+    lines = output.splitlines()
+    token = lines[0].removeprefix("::stop-commands::")
+    assert (len(token), lines[-1]) == (32, f"::{token}::")
+    assert lines[-3:-1] == [
         "  failed: tests/test_more.py::TestSlug::test_lower: AssertionError: assert 'ab' == 'AB'",
         "covgate: tests FAILED; wrote covgate-shard-2-of-3/ (not gated: covgate combine gates "
         "the whole set)",

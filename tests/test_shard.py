@@ -198,6 +198,7 @@ def manifest(**changes: object) -> Manifest:
         junit="junit.xml",
         split_method="collection order (no recorded durations)",
         durations_hash=None,
+        selected=2,
         collection=("tests/test_a.py::test_one", "tests/test_a.py::test_two"),
         tests=(Result("tests/test_a.py::test_two", "failed", 0.5, "assert 1 == 2"),),
         collection_errors=(Result("tests/test_b.py", "error", 0.0, "ImportError: x"),),
