@@ -203,7 +203,7 @@ def _hint(manifests: Sequence[Manifest]) -> str:
     """What made the shards split or run differently, when the manifests show it."""
     causes = []
     ordered = sorted(manifests, key=lambda m: m.index)
-    if len({m.collection for m in manifests}) > 1:
+    if len({frozenset(m.collection) for m in manifests}) > 1:
         counts = ", ".join(f"{m.spec}: {len(m.collection)}" for m in ordered)
         causes.append(
             f"the shards collected different tests ({counts}): give every shard the same "

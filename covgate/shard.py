@@ -108,17 +108,29 @@ class Split:
 
 
 def split(ids: Sequence[str], durations: Mapping[str, float], total: int) -> Split:
-    """The partition of the collection `ids` (in collection order) into `total` shards.
+    """The partition of the collection `ids` into `total` shards.
 
-    With recorded durations: longest-processing-time first, test files kept whole when the
-    slowest shard then stays within 10 % of the ideal (total time / N); otherwise the heaviest
-    files are split into their tests, as few as needed. Tests without a recorded duration count
-    as the mean of those with one. Without any: contiguous runs of the collection order, of equal
-    counts. Ties are broken by collection position, so the result depends on nothing else.
+    It depends on the set of node ids, not on their order: a plugin that shuffles the tests
+    (pytest-randomly, with another seed in every job) changes nothing. With recorded durations:
+    longest-processing-time first, test files kept whole when the slowest shard then stays
+    within 10 % of the ideal (total time / N); otherwise the heaviest files are split into their
+    tests, as few as needed. Tests without a recorded duration count as the mean of those with
+    one. Without any: contiguous runs of the sorted node ids, of equal counts (a file's tests
+    stay together). Ties are broken by node id, so the result depends on nothing else.
     """
+    order = sorted(range(len(ids)), key=lambda position: (ids[position], position))
+    ranked = _split([ids[p] for p in order], durations, total)
+    shards = [0] * len(ids)
+    for rank, position in enumerate(order):
+        shards[position] = ranked.shards[rank]
+    return Split(tuple(shards), ranked.method, ranked.estimates)
+
+
+def _split(ids: Sequence[str], durations: Mapping[str, float], total: int) -> Split:
+    """`split` of node ids in sorted order."""
     known = [durations[i] for i in ids if i in durations]
     if not known or sum(known) <= 0:
-        return Split(_by_order(len(ids), total), "collection order (no recorded durations)")
+        return Split(_by_order(len(ids), total), "node id order (no recorded durations)")
     mean = sum(known) / len(known)
     weights = [max(float(durations.get(i, mean)), 0.0) for i in ids]
     ideal = sum(weights) / total
@@ -165,7 +177,7 @@ def _lpt(
 
 
 def _by_order(size: int, total: int) -> tuple[int, ...]:
-    """Contiguous slices of the collection order whose sizes differ by at most one."""
+    """Contiguous slices whose sizes differ by at most one."""
     return tuple(position * total // size + 1 for position in range(size)) if size else ()
 
 
@@ -474,7 +486,8 @@ def selection_args(workspace: Path, spec: ShardSpec, durations: Mapping[str, flo
 
 @dataclass(frozen=True)
 class Collection:
-    """What the hook saw: the whole collection (after -k/-m/--deselect) and how it split it."""
+    """What the hook saw: the whole collection (after -k/-m/--deselect, in the order pytest
+    runs it) and how it split it."""
 
     ids: tuple[str, ...]
     selected: int

@@ -55,7 +55,7 @@ def shard(
         root=f"/runner/{index}/project",
         data="coverage.sqlite",
         junit="junit.xml",
-        split_method="collection order (no recorded durations)",
+        split_method="node id order (no recorded durations)",
         durations_hash=None,
         selected=len(mine),
         collection=COLLECTION,
@@ -397,17 +397,17 @@ def test_the_shard_folders(shard_set: Set) -> None:
         slices[index] = [t["nodeid"] for t in doc["tests"]]
     assert len({json.loads((f / "manifest.json").read_text())["config_hash"]
                 for f in shard_set.folders.values()}) == 1  # fmt: skip
-    # Without recorded durations: runs of the collection order (xdist's order within shard 3).
+    # Without recorded durations: runs of the sorted node ids (xdist's order within shard 3).
     assert slices[1] == [
         "tests/test_app.py::test_auth", "tests/test_app.py::test_utils",
-        "tests/test_app.py::test_main", "tests/test_more.py::test_clamp_inside[1]",
+        "tests/test_app.py::test_main", "tests/test_more.py::TestSlug::test_lower",
     ]  # fmt: skip
     assert slices[2] == [
-        "tests/test_more.py::test_clamp_inside[5]", "tests/test_more.py::test_clamp_inside[9]",
-        "tests/test_more.py::TestSlug::test_lower",
+        "tests/test_more.py::test_clamp_inside[1]", "tests/test_more.py::test_clamp_inside[5]",
+        "tests/test_more.py::TestSlug::test_spaces",
     ]  # fmt: skip
     assert sorted(slices[3]) == [
-        "tests/test_more.py::TestSlug::test_spaces", "tests/test_more.py::test_later",
+        "tests/test_more.py::test_clamp_inside[9]", "tests/test_more.py::test_later",
         "tests/test_more.py::test_main_false",
     ]  # fmt: skip
 
@@ -510,7 +510,9 @@ def test_a_partition_that_is_not_exact(shard_set: Set, tmp_path: Path) -> None:
 def test_a_failing_test_in_a_shard(shard_set: Set, tmp_path: Path) -> None:
     copy = Path(shutil.copytree(shard_set.copies[2], tmp_path / "failing" / "project"))
     test_file = copy / "tests" / "test_more.py"
-    test_file.write_text(test_file.read_text().replace('== "ab"', '== "AB"'), encoding="utf-8")
+    test_file.write_text(
+        test_file.read_text().replace('== "a-b-c"', '== "A-B-C"'), encoding="utf-8"
+    )
     code, output = in_process(copy, "run", "--shard", "2/3", "--", "-p", "no:cacheprovider",
                               env={"GITHUB_ACTIONS": "true"})  # fmt: skip
     assert code == 1
@@ -519,7 +521,8 @@ def test_a_failing_test_in_a_shard(shard_set: Set, tmp_path: Path) -> None:
     token = lines[0].removeprefix("::stop-commands::")
     assert (len(token), lines[-1]) == (32, f"::{token}::")
     assert lines[-3:-1] == [
-        "  failed: tests/test_more.py::TestSlug::test_lower: AssertionError: assert 'ab' == 'AB'",
+        "  failed: tests/test_more.py::TestSlug::test_spaces: AssertionError: assert 'a-b-c' == "
+        "'A-B-C'",
         "covgate: tests FAILED; wrote covgate-shard-2-of-3/ (not gated: covgate combine gates "
         "the whole set)",
     ]

@@ -95,13 +95,13 @@ def ids(*files: tuple[str, int]) -> list[str]:
 @pytest.mark.parametrize(
     ("collection", "durations", "total", "shards", "method"),
     [
-        # Without durations: contiguous runs of the collection order, sizes differing by one.
-        (ids(("a.py", 10)), {}, 3, (1, 1, 1, 1, 2, 2, 2, 3, 3, 3), "collection order"),
-        (ids(("a.py", 2)), {}, 3, (1, 2), "collection order"),
-        (ids(("a.py", 3)), {}, 1, (1, 1, 1), "collection order"),
-        ([], {}, 2, (), "collection order"),
+        # Without durations: contiguous runs of the sorted node ids, sizes differing by one.
+        (ids(("a.py", 10)), {}, 3, (1, 1, 1, 1, 2, 2, 2, 3, 3, 3), "node id order"),
+        (ids(("a.py", 2)), {}, 3, (1, 2), "node id order"),
+        (ids(("a.py", 3)), {}, 1, (1, 1, 1), "node id order"),
+        ([], {}, 2, (), "node id order"),
         # Durations of nothing but zeros say nothing either.
-        (ids(("a.py", 2)), {"a.py::test_0": 0.0}, 2, (1, 2), "collection order"),
+        (ids(("a.py", 2)), {"a.py::test_0": 0.0}, 2, (1, 2), "node id order"),
         # Balanced whole files: each file on one shard, heaviest first.
         (
             ids(("a.py", 2), ("b.py", 2), ("c.py", 2)),
@@ -170,6 +170,18 @@ def test_split_balances_and_is_the_same_everywhere(seed: int, total: int) -> Non
     assert split(collection, dict(shuffled), total) == result
 
 
+def test_split_ignores_the_order_of_the_collection() -> None:
+    """pytest-randomly shuffles with another seed in every job: the partition is the same."""
+    collection, durations = suite(2)
+    shuffled = list(collection)
+    random.Random(7).shuffle(shuffled)
+    for given in ({}, durations):
+        first = dict(zip(collection, split(collection, given, 3).shards, strict=True))
+        second = dict(zip(shuffled, split(shuffled, given, 3).shards, strict=True))
+        assert first == second
+    assert split(["b.py::t", "a.py::t", "c.py::t"], {}, 3).shards == (2, 1, 3)
+
+
 def test_split_keeps_files_whole_when_that_balances() -> None:
     collection, durations = suite(1)
     result = split(collection, durations, 2)
@@ -196,7 +208,7 @@ def manifest(**changes: object) -> Manifest:
         root="/work/project",
         data="coverage.sqlite",
         junit="junit.xml",
-        split_method="collection order (no recorded durations)",
+        split_method="node id order (no recorded durations)",
         durations_hash=None,
         selected=2,
         collection=("tests/test_a.py::test_one", "tests/test_a.py::test_two"),
