@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from covgate.errors import ConfigError, DataError, ExitCode
-from covgate.shard import Manifest, ShardSpec, parse_shard, read_manifest, split
+from covgate.shard import (
+    Manifest,
+    ShardSpec,
+    parse_shard,
+    read_collection,
+    read_manifest,
+    selection_args,
+    split,
+)
 from covgate.shard import TestResult as Result
 
 # --- --shard K/N and --shard auto --------------------------------------------------------------
@@ -275,3 +283,66 @@ def test_a_manifest_that_is_not_json(tmp_path: Path) -> None:
     path.write_text("{", encoding="utf-8")
     with pytest.raises(DataError, match=r"manifest\.json: not JSON"):
         read_manifest(path)
+
+
+# --- the selection hook, in a pytest session of this process -----------------------------------
+
+
+INI = "[pytest]\npython_files = shardhook_*.py\n"
+QUIET = ["-q", "-p", "no:cacheprovider", "-p", "no:asyncio"]
+
+
+class Seen:
+    """A plugin that records what the session deselected and ran."""
+
+    def __init__(self) -> None:
+        self.deselected: list[str] = []
+        self.ran: list[str] = []
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += [item.nodeid for item in items]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self.ran.append(report.nodeid)
+
+
+def test_the_hook_selects_the_slice_after_pytest_s_own_deselection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "pytest.ini").write_text(INI, encoding="utf-8")
+    body = "".join(f"def test_{n}():\n    pass\n\n\n" for n in ("a", "b", "c", "slow"))
+    for name in ("shardhook_one", "shardhook_two"):
+        (project / "tests" / f"{name}.py").write_text(body, encoding="utf-8")
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    durations = {"tests/shardhook_one.py::test_a": 5.0}
+    args = selection_args(workspace, ShardSpec(2, 2), durations)
+    monkeypatch.chdir(project)
+    seen = Seen()
+    code = pytest.main([*args, *QUIET, "-k", "not slow", "tests"],
+                       plugins=[seen])  # fmt: skip
+    assert code == 0
+    collection = read_collection(workspace)
+    assert collection is not None
+    ids = [f"tests/shardhook_{f}.py::test_{n}" for f in ("one", "two") for n in ("a", "b", "c")]
+    assert collection.ids == tuple(ids)
+    # test_a alone is 5 s (the others count as that mean): file one on one shard, two on the other
+    assert collection.method == "recorded durations, test files kept whole"
+    assert seen.ran == ids[3:]
+    assert seen.deselected == [*(i.replace("_a", "_slow") for i in ids[::3]), *ids[:3]]
+    assert collection.selected == 3
+    assert collection.core in (None, "ctrace", "pytrace", "sysmon")
+
+
+def test_without_its_option_the_hook_does_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pytest.ini").write_text(INI, encoding="utf-8")
+    (tmp_path / "shardhook_alone.py").write_text("def test_x():\n    pass\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    seen = Seen()
+    code = pytest.main([*QUIET, "-p", "covgate.shard"], plugins=[seen])
+    assert (code, seen.ran, seen.deselected) == (0, ["shardhook_alone.py::test_x"], [])
