@@ -250,6 +250,7 @@ def run_shard(
             root=options["root"],
             config=options["config"],
             workers=workers,
+            quiet=max(options["quiet"] - options["verbose"], 0),
             announce=click.echo,
         )
         for line in done.lines():

@@ -14,18 +14,18 @@ import shutil
 import sqlite3
 import tempfile
 import zipfile
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from covgate import analysis
+from covgate import results as results_module
 from covgate.errors import ConfigError, DataError, NothingToJudge
-from covgate.model import FailedTest, SlowTest, TestSummary
-from covgate.shard import MANIFEST, Manifest, ShardSpec, TestResult, read_manifest
+from covgate.model import TestSummary
+from covgate.results import Session, TestResult
+from covgate.shard import MANIFEST, Manifest, ShardSpec, read_manifest
 
 LISTED = 10
-SLOWEST = 5
 
 
 @dataclass(frozen=True)
@@ -228,40 +228,25 @@ def _hint(manifests: Sequence[Manifest]) -> str:
 
 # --- test results ----------------------------------------------------------------------------
 
-_KINDS = {
-    "passed": "passed",
-    "xpassed": "passed",
-    "failed": "failed",
-    "error": "errors",
-    "skipped": "skipped",
-    "xfailed": "skipped",
-}
-
 
 def results(shards: Sequence[ShardFolder]) -> list[TestResult]:
     return [t for s in sorted(shards, key=lambda s: s.manifest.index) for t in s.manifest.tests]
 
 
-def summary(tests: Sequence[TestResult], shards: Sequence[ShardFolder] = ()) -> TestSummary:
-    """The shards' test results summed: counts, failures, the slowest tests; a file that failed
-    to collect counts once as an error, however many shards reported it."""
+def summary(tests: Sequence[TestResult], shards: Sequence[ShardFolder]) -> TestSummary:
+    """The shards' test results summed, as `run` shows one session's; a file that failed to
+    collect counts once, however many shards reported it."""
     broken = {e.nodeid: e for s in shards for e in s.manifest.collection_errors}
-    counts = Counter(_KINDS[t.outcome] for t in tests)
-    counts["errors"] += len(broken)
-    slowest = sorted(tests, key=lambda t: (-t.duration, t.nodeid))[:SLOWEST]
-    return TestSummary(
-        passed=counts["passed"],
-        failed=counts["failed"],
-        errors=counts["errors"],
-        skipped=counts["skipped"],
+    collected = {node for s in shards for node in s.manifest.collection}
+    session = Session(
+        finished=True,
+        exitstatus=None,
+        collected=len(collected),
+        results=tuple(tests),
+        collection_errors=tuple(broken.values()),
         duration=sum(s.manifest.duration for s in shards),
-        failures=tuple(
-            FailedTest(t.nodeid, t.message, "error" if t.outcome == "error" else "failure")
-            for t in (*broken.values(), *tests)
-            if t.outcome in ("failed", "error")
-        ),
-        slowest=tuple(SlowTest(t.nodeid, t.duration) for t in slowest),
     )
+    return results_module.summary(session)
 
 
 def describe(shards: Sequence[ShardFolder]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import platform
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -485,20 +484,16 @@ def run_shard(
     root: Path | None = None,
     config: Path | None = None,
     workers: Workers | None = None,
-    stdout_to_stderr: bool = False,
+    quiet: int = 0,
     announce: Callable[[str], None] | None = None,
 ) -> sharding.ShardRun:
     """`covgate run --shard K/N`: collect the whole suite, run this shard's slice under
     coverage, write the shard's folder. No gate: `covgate combine` gates the whole set."""
-    import os
-
-    from coverage import __version__ as coverage_version
-
     from covgate import shard as sharding
 
     spec = sharding.parse_shard(shard, os.environ)
     settings = load_config(root=root, config_file=config)
-    coverage = analysis.project_coverage(settings.root).config
+    coverage = analysis.project_coverage(settings.root).config  # a config error: now
     record = durations.load(settings.root)
     choice = durations.choose(settings.workers if workers is None else workers, record)
     selection = () if _selects_tests(extra_args, settings.root) else settings.tests
@@ -511,44 +506,36 @@ def run_shard(
                 *sharding.selection_args(folder, spec, record.tests),
                 *selection,
                 *settings.pytest_args,
+                *["-q"] * quiet,
                 *extra_args,
             ),
             workers=choice.workers,
             branch=settings.branch,
-            stdout_to_stderr=stdout_to_stderr,
         )
         result = run_pytest(plan, folder)
-        if result.returncode in (PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR):
-            raise ConfigError("pytest could not run the suite (see its message above)")
+        session = results.load(result.results)
         collection = sharding.read_collection(folder)
-        if collection is None or not collection.ids:
-            raise NothingToJudge("pytest collected no tests")
-        tests, errors = _shard_results(result.junit)
-        manifest = sharding.Manifest(
-            index=spec.index,
-            total=spec.total,
+        empty_slice = collection is not None and bool(collection.ids) and not collection.selected
+        if empty_slice and result.returncode == PYTEST_NO_TESTS:
+            tests_ok = True  # more shards than tests: this one has nothing to run
+        else:  # pytest could not run, collected nothing, or ended early: as `run` says it
+            tests_ok = session_summary(result.returncode, session, result.wall).ok
+        if collection is None:
+            raise NothingToJudge("pytest ended before its collection was done")
+        manifest = sharding.manifest(
+            spec,
+            collection,
+            session,
             commit=_head(settings.root),
             config_hash=sharding.config_hash(settings, coverage),
-            python=platform.python_version(),
-            implementation=platform.python_implementation(),
-            coverage_version=coverage_version,
-            coverage_core=collection.core,
-            root=str(settings.root),
-            data=None,
-            junit=None,
-            split_method=collection.method,
-            durations_hash=sharding.durations_hash(record.tests),
-            selected=collection.selected,
-            collection=collection.ids,
-            tests=tests,
-            collection_errors=errors,
-            duration=result.wall,
+            root=settings.root,
+            durations=record.tests,
+            wall=result.wall,
         )
         written = sharding.write_folder(
-            settings.root, manifest, sorted(result.data_folder.iterdir()), result.junit
+            settings.root, manifest, sorted(result.data_folder.iterdir()), folder
         )
-    ok = all(t.outcome not in ("failed", "error") for t in (*tests, *errors))
-    return sharding.ShardRun(manifest, written, ExitCode.OK if ok else ExitCode.TESTS_FAILED)
+    return sharding.ShardRun(manifest, written, ExitCode.OK if tests_ok else ExitCode.TESTS_FAILED)
 
 
 def _head(root: Path) -> str | None:
@@ -559,20 +546,3 @@ def _head(root: Path) -> str | None:
         return git.head(root)
     except git.GitError:
         return None
-
-
-def _shard_results(
-    junit_file: Path,
-) -> tuple[tuple[sharding.TestResult, ...], tuple[sharding.TestResult, ...]]:
-    """Each test's outcome and duration, and the files that failed to collect."""
-    from covgate.shard import TestResult
-
-    if not junit_file.exists():
-        return (), ()
-    words = {"failure": "failed", "error": "error", "skipped": "skipped", "passed": "passed"}
-    tests: list[TestResult] = []
-    errors: list[TestResult] = []
-    for name, seconds, outcome, message in junit._cases(junit_file)[0]:
-        result = TestResult(name, words[outcome], seconds, message)
-        (tests if "::" in name else errors).append(result)
-    return tuple(tests), tuple(errors)

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 from pluggy import HookimplMarker
 
 from covgate.errors import ConfigError, DataError
+from covgate.results import OUTCOMES, TestResult
 
 if TYPE_CHECKING:
     import pytest
 
     from covgate.config import Config
+    from covgate.results import Session
 
 hookimpl = HookimplMarker("pytest")
 
@@ -249,18 +251,6 @@ def write_json(path: Path, data: object) -> None:
 
 
 @dataclass(frozen=True)
-class TestResult:
-    nodeid: str
-    outcome: str
-    """passed, failed, error, skipped, xfailed or xpassed (pytest's own words)."""
-    duration: float
-    message: str = ""
-
-
-OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
-
-
-@dataclass(frozen=True)
 class Manifest:
     index: int
     total: int
@@ -313,18 +303,9 @@ class Manifest:
                 "ids": list(self.collection),
             },
             "duration": self.duration,
-            "tests": [_result_json(t) for t in self.tests],
-            "collection_errors": [_result_json(t) for t in self.collection_errors],
+            "tests": [t.to_json() for t in self.tests],
+            "collection_errors": [t.to_json() for t in self.collection_errors],
         }
-
-
-def _result_json(result: TestResult) -> dict[str, Any]:
-    return {
-        "nodeid": result.nodeid,
-        "outcome": result.outcome,
-        "duration": result.duration,
-        "message": result.message,
-    }
 
 
 def collection_hash(ids: Sequence[str]) -> str:
@@ -481,7 +462,8 @@ def selection_args(workspace: Path, spec: ShardSpec, durations: Mapping[str, flo
             "collection": str(workspace / COLLECTION_FILE),
         },
     )
-    return ["-p", "covgate.shard", f"{SPEC_OPTION}={spec_file}"]
+    junit = workspace / JUNIT_NAME
+    return ["-p", "covgate.shard", f"{SPEC_OPTION}={spec_file}", f"--junitxml={junit}"]
 
 
 @dataclass(frozen=True)
@@ -541,8 +523,46 @@ def durations_hash(durations: Mapping[str, float]) -> str | None:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def manifest(
+    spec: ShardSpec,
+    collection: Collection,
+    session: Session | None,
+    *,
+    commit: str | None,
+    config_hash: str,
+    root: Path,
+    durations: Mapping[str, float],
+    wall: float,
+) -> Manifest:
+    """The manifest of a shard that ran (the files it names are set by write_folder)."""
+    import platform
+
+    from coverage import __version__ as coverage_version
+
+    return Manifest(
+        index=spec.index,
+        total=spec.total,
+        commit=commit,
+        config_hash=config_hash,
+        python=platform.python_version(),
+        implementation=platform.python_implementation(),
+        coverage_version=coverage_version,
+        coverage_core=collection.core,
+        root=str(root),
+        data=None,
+        junit=None,
+        split_method=collection.method,
+        durations_hash=durations_hash(durations),
+        selected=collection.selected,
+        collection=collection.ids,
+        tests=session.results if session else (),
+        collection_errors=session.collection_errors if session else (),
+        duration=wall,
+    )
+
+
 def write_folder(
-    root: Path, manifest: Manifest, data_files: Sequence[Path], junit: Path | None
+    root: Path, manifest: Manifest, data_files: Sequence[Path], workspace: Path
 ) -> Path:
     """Write `covgate-shard-K-of-N/` at the project root, whole or not at all (an earlier one
     of the same shard is replaced): the combined coverage data, the JUnit XML, the manifest."""
@@ -556,7 +576,8 @@ def write_folder(
     try:
         if data_files:
             analysis.combine_into(data_files, staging / DATA_NAME, root)
-        if junit is not None and junit.is_file():
+        junit = workspace / JUNIT_NAME  # absent when the project's own --junitxml took it
+        if junit.is_file():
             shutil.copyfile(junit, staging / JUNIT_NAME)
         manifest = dataclasses.replace(
             manifest,

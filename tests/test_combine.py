@@ -16,15 +16,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from covgate import combine, junit
+from covgate import combine, durations, junit
 from covgate import shard as shard_module
 from covgate.cli import main
 from covgate.combine import ShardFolder, partition_problem, verify
 from covgate.errors import CovgateError, ExitCode
 from covgate.model import FailedTest, SlowTest
 from covgate.model import TestSummary as Summary
+from covgate.results import TestResult as Result
 from covgate.shard import Manifest
-from covgate.shard import TestResult as Result
 from tests.helpers import (
     COVERAGE_CONFIG,
     POLICY,
@@ -183,11 +183,14 @@ def test_test_results_are_summed() -> None:
     broken = Result("tests/test_x.py", "error", 0.0, "ImportError: nope")
     shards = [shard(1, collection_errors=(broken,)), shard(2, collection_errors=(broken,))]
     assert combine.summary(results, shards) == Summary(
-        passed=2,
+        passed=1,
         failed=1,
         errors=2,
-        skipped=2,
+        skipped=1,
+        xfailed=1,
+        xpassed=1,
         duration=2.0,
+        collected=len(COLLECTION),
         failures=(
             FailedTest("tests/test_x.py", "ImportError: nope", "error"),
             FailedTest("t.py::failed", "failed!", "failure"),
@@ -464,7 +467,7 @@ def test_a_shard_of_another_commit(shard_set: Set, tmp_path: Path) -> None:
     # This checkout has durations from an earlier combine: the split uses them.
     (copy / ".covgate").mkdir()
     (copy / ".covgate" / "durations.json").write_text(json.dumps({
-        "version": 1, "runs": [],
+        "version": durations.VERSION, "runs": [],
         "tests": dict.fromkeys(shard_set_ids(shard_set), 1.0),
     }), encoding="utf-8")  # fmt: skip
     later = run_shard(copy, 3, "--", "-p", "no:cacheprovider")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from covgate.errors import ConfigError, DataError, ExitCode
+from covgate.results import TestResult as Result
 from covgate.shard import (
     Manifest,
     ShardSpec,
@@ -19,7 +20,6 @@ from covgate.shard import (
     selection_args,
     split,
 )
-from covgate.shard import TestResult as Result
 
 # --- --shard K/N and --shard auto --------------------------------------------------------------
 
