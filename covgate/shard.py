@@ -499,6 +499,8 @@ def config_hash(config: Config, coverage_config: object) -> str:
         if not key.startswith("_") and key not in _MACHINE_SETTINGS
     }
     payload = json.dumps({"covgate": covgate, "coverage": coverage}, sort_keys=True, default=_plain)
+    # A setting that names a path inside the project names it the same way on every machine.
+    payload = payload.replace(json.dumps(str(config.root))[1:-1], "<root>")
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -572,7 +574,10 @@ def write_folder(
     from covgate import analysis
 
     final = root / folder_name(manifest.index, manifest.total)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
+    except OSError as exc:
+        raise DataError(f"{final}: cannot write the shard's folder: {exc}") from None
     try:
         if data_files:
             analysis.combine_into(data_files, staging / DATA_NAME, root)
