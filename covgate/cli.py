@@ -191,6 +191,7 @@ class WorkersType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
 def run(
     pytest_args: tuple[str, ...],
     workers: Workers | None,
+    *,
     shard: str | None,
     baseline_file: Path | None,
     write_baseline: bool,
@@ -297,15 +298,24 @@ def check(
 @click.option(
     "--expect", type=click.IntRange(min=1), required=True, metavar="N", help="The number of shards."
 )
+@regression_options
 @common_options
-def combine(paths: tuple[Path, ...], expect: int, **options: Any) -> int:
+def combine(
+    paths: tuple[Path, ...],
+    expect: int,
+    baseline_file: Path | None,
+    write_baseline: bool,
+    policy_ref: str | None,
+    **options: Any,
+) -> int:
     """Verify and combine the folders of N CI shards (covgate run --shard), then gate once.
 
-    PATHS: covgate-shard-K-of-N folders, or folders holding them.
+    PATHS: covgate-shard-K-of-N folders, folders holding them, or zip archives of them.
     """
     from covgate import commands
 
     opts = make_options(**options)
+    guards = make_guards(baseline_file, write_baseline, policy_ref)
 
     def work(progress: Progress, echo: Echo) -> Outcome:
         return commands.combine(
@@ -315,6 +325,7 @@ def combine(paths: tuple[Path, ...], expect: int, **options: Any) -> int:
             config=opts.config,
             fail_under=opts.fail_under,
             progress=progress,
+            guards=guards,
         )
 
     return gate(opts, work)

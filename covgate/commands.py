@@ -449,31 +449,37 @@ def combine(
     config: Path | None = None,
     fail_under: Sequence[str] = (),
     progress: ProgressCallback | None = None,
+    guards: Guards | None = None,
 ) -> Outcome:
-    """`covgate combine`: verify the shards' artifacts are one exact set, then gate them."""
+    """`covgate combine`: verify the shards' artifacts are one exact set, then gate them as
+    `run` gates one run."""
     from covgate import combine as shards
 
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)
+    prepared = regressions.prepare(settings, guards or Guards())
     with shards.opened(paths) as found:
         shards.verify(found, expect, _head(settings.root))
-        results = shards.results(found)
+        tests_run = shards.results(found)
         shards.combine_data(found, settings.root, coverage.data_file)
-    durations.save(settings.root, durations.load(settings.root), shards.durations(results))
+    durations.save(settings.root, durations.load(settings.root), shards.durations(tests_run))
     shown = tuple(sources.show_path(s.shown, settings.root) for s in found)
     measurement = analysis.analyse(
         coverage.data_file, settings.root, sources=shown, progress=progress
     )
     evaluation = evaluate(measurement, policy)
-    tests = shards.summary(results, found)
+    tests = shards.summary(tests_run, found)
+    guarded = _no_regressions(prepared, settings, measurement, evaluation, tests.ok)
     return Outcome(
         evaluation=evaluation,
-        exit_code=exit_code(evaluation, tests.ok),
+        exit_code=guarded.exit_code,
         precision=_precision(settings, coverage),
         tests=tests,
-        notes=(*notes(settings, measurement, evaluation), shards.describe(found)),
+        notes=(*notes(settings, measurement, evaluation), shards.describe(found), *guarded.notes),
         root=settings.root,
+        baseline=guarded.baseline,
+        policy_ref=guarded.policy_ref,
     )
 
 

@@ -458,6 +458,29 @@ def test_zip_archives_of_shard_folders(shard_set: Set, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_combine_keeps_the_baseline(shard_set: Set, tmp_path: Path) -> None:
+    """The ratchet holds for a sharded suite as for one run: written, then judged."""
+    artifacts = str(shard_set.folders[1].parent)
+    base = tmp_path / "covgate-baseline.json"
+    combined = ("combine", artifacts, "--expect", "3", "--baseline", str(base))
+    code, output = in_process(shard_set.checkout, *combined, "--write-baseline")
+    assert code == 0, output
+    doc = json.loads(base.read_text(encoding="utf-8"))
+    assert doc["files"]["app/main.py"] == 0  # test_main and test_main_false, in two shards
+    doc["files"]["app/utils/text.py"] -= 1  # as if it had been better covered before
+    base.write_text(json.dumps(doc), encoding="utf-8")
+    code, output = in_process(shard_set.checkout, *combined)
+    assert code == 2
+    lines = output.splitlines()
+    assert lines[-3:] == [
+        f"baseline {base}: FAILED",
+        "    app/utils/text.py: 2 uncovered lines and branches, baseline 1: line 9; partial "
+        "branches at 8",
+        "covgate: FAILED: 1 regression against the baseline",
+    ]
+
+
+@pytest.mark.slow
 def test_a_shard_of_another_commit(shard_set: Set, tmp_path: Path) -> None:
     copy = Path(shutil.copytree(shard_set.copies[3], tmp_path / "later" / "project"))
     shutil.rmtree(copy / "covgate-shard-3-of-3")
