@@ -9,6 +9,7 @@ Verification refuses, naming what is wrong: shards of another N, commit or confi
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import sqlite3
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from covgate import analysis
+from covgate import analysis, paths
 from covgate import results as results_module
 from covgate.errors import ConfigError, DataError, NothingToJudge
 from covgate.model import TestSummary
@@ -52,34 +53,80 @@ def opened(paths: Sequence[Path]) -> Iterator[list[ShardFolder]]:
         yield find(paths, Path(scratch))
 
 
+PREFIX = "covgate-shard-"
+DEPTH = 2
+"""How deep below a folder given to look for shard folders and archives."""
+
+
 def find(paths: Sequence[Path], scratch: Path) -> list[ShardFolder]:
-    found: dict[Path, Path | None] = {}
-    archives: list[Path] = []
+    """A shard folder or archive that the user named, or one named covgate-shard-*, must be a
+    valid shard; a folder or zip that only happens to hold a manifest.json of another tool
+    (a web app's, found while looking below `.`) is passed over."""
+    named: dict[Path, Path | None] = {}
+    other: dict[Path, Path | None] = {}
+    archives: dict[Path, bool] = {}
     for path in paths:
         if not path.exists():
             raise DataError(f"{path}: no such file or folder")
         if path.is_file():
             if path.suffix.lower() == ".zip":
-                archives.append(path)
+                archives[path.resolve()] = True
             elif path.name == MANIFEST:
-                found[path.parent.resolve()] = None
+                named[path.parent.resolve()] = None
             else:
                 raise DataError(
                     f"{path}: not a shard folder (a folder holding {MANIFEST}) or a zip of one"
                 )
         elif (path / MANIFEST).is_file():
-            found[path.resolve()] = None
+            named[path.resolve()] = None
         else:
-            for manifest in sorted(path.rglob(MANIFEST)):
-                found[manifest.parent.resolve()] = None
-            archives += sorted(p for p in path.rglob("*") if p.suffix.lower() == ".zip")
-    for number, archive in enumerate(dict.fromkeys(a.resolve() for a in archives)):
-        for folder in _extract(archive, scratch / str(number)):
-            found[folder] = archive
+            for entry in _below(path, DEPTH):
+                if entry.is_dir() and (entry / MANIFEST).is_file():
+                    chosen = named if entry.name.startswith(PREFIX) else other
+                    chosen[entry.resolve()] = None
+                elif entry.is_file() and entry.suffix.lower() == ".zip":
+                    archives.setdefault(entry.resolve(), entry.name.startswith(PREFIX))
+    for number, (archive, required) in enumerate(archives.items()):
+        try:
+            folders = _extract(archive, scratch / str(number))
+        except DataError:
+            if required:
+                raise
+            continue
+        for folder in folders:
+            (named if required else other)[folder] = archive
+    found = [ShardFolder(f, read_manifest(f / MANIFEST), origin) for f, origin in named.items()]
+    found += [s for f, origin in other.items() if (s := _if_shard(f, origin)) is not None]
     if not found:
         shown = ", ".join(str(p) for p in paths)
         raise NothingToJudge(f"no covgate shard folder (one holding {MANIFEST}) in {shown}")
-    return [ShardFolder(f, read_manifest(f / MANIFEST), origin) for f, origin in found.items()]
+    return sorted(found, key=lambda s: (s.manifest.index, str(s.shown)))
+
+
+def _below(folder: Path, depth: int) -> Iterator[Path]:
+    """The entries up to `depth` levels below `folder`, in name order; hidden ones and
+    symlinked folders are not entered."""
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        yield entry
+        if depth > 1 and entry.is_dir() and not entry.is_symlink():
+            yield from _below(entry, depth - 1)
+
+
+def _if_shard(folder: Path, origin: Path | None) -> ShardFolder | None:
+    """The shard in `folder`; None when its manifest.json is not covgate's at all."""
+    path = folder / MANIFEST
+    try:
+        return ShardFolder(folder, read_manifest(path), origin)
+    except DataError:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(data, dict) and "shard" in data and "schema_version" in data:
+            raise  # covgate's, but broken: say so
+        return None
 
 
 def _extract(archive: Path, into: Path) -> list[Path]:
@@ -286,12 +333,12 @@ def combine_data(shards: Sequence[ShardFolder], root: Path, target: Path) -> Non
         if patterns:
             aliases[ALIAS] = [str(root), *patterns]
         try:
-            with analysis.working_directory(root):
+            with paths.working_directory(root):
                 cov.set_option("run:parallel", False)
                 cov.set_option("paths", aliases)
                 cov.combine([str(c) for c in copies], strict=True, keep=True)
                 cov.save()
-            outside = [p for p in analysis.reported_paths(partial, root) if Path(p).is_absolute()]
+            outside = [p for p in analysis.reported_paths(partial, root) if paths.is_outside(p)]
             if outside:
                 raise ConfigError(
                     f"{outside[0]}: measured by a shard, but outside the project root {root} "

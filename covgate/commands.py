@@ -442,7 +442,7 @@ def _narrows(args: Sequence[str]) -> bool:
 
 
 def combine(
-    paths: Sequence[Path],
+    folders: Sequence[Path],
     *,
     expect: int,
     root: Path | None = None,
@@ -459,12 +459,12 @@ def combine(
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)
     prepared = regressions.prepare(settings, guards or Guards())
-    with shards.opened(paths) as found:
+    with shards.opened(folders) as found:
         shards.verify(found, expect, _head(settings.root))
         tests_run = shards.results(found)
         shards.combine_data(found, settings.root, coverage.data_file)
     durations.save(settings.root, durations.load(settings.root), shards.durations(tests_run))
-    shown = tuple(sources.show_path(s.shown, settings.root) for s in found)
+    shown = tuple(paths.show(s.shown, settings.root) for s in found)
     measurement = analysis.analyse(
         coverage.data_file, settings.root, sources=shown, progress=progress
     )

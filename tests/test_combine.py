@@ -221,13 +221,22 @@ def test_shard_folders_are_found_under_a_parent(tmp_path: Path) -> None:
         ExitCode.USAGE,
         f"{tmp_path / 'nothing'}: no such file or folder",
     )
-    (tmp_path / "empty").mkdir()
+    # A web app's manifest.json below the folder given is not a shard's: passed over.
+    write_files(tmp_path / "empty", {"static/manifest.json": '{"name": "app"}'})
     with pytest.raises(CovgateError) as error:
         combine.find([tmp_path / "empty"], tmp_path)
     assert (error.value.exit_code, str(error.value)) == (
         ExitCode.NOTHING_TO_JUDGE,
         f"no covgate shard folder (one holding manifest.json) in {tmp_path / 'empty'}",
     )
+    # A folder named as a shard's must hold a valid manifest; so must one that claims to be.
+    for name, text in (("covgate-shard-1-of-2", "{"), ("web", '{"schema_version": 1, "shard": 1}')):
+        write_files(tmp_path / "more" / name, {"manifest.json": text})
+        with pytest.raises(CovgateError) as error:
+            combine.find([tmp_path / "more"], tmp_path)
+        assert error.value.exit_code == ExitCode.USAGE
+        assert str(error.value).startswith(str(tmp_path / "more" / name / "manifest.json"))
+        shutil.rmtree(tmp_path / "more")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,18 +447,19 @@ def test_zip_archives_of_shard_folders(shard_set: Set, tmp_path: Path) -> None:
     """As a CI's API hands artifacts out: one zip per shard, the folder's files at its root."""
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    (downloads / "notes.zip").write_bytes(b"")  # not a zip: named, but only when it is a shard's
     for index, folder in shard_set.folders.items():
         with zipfile.ZipFile(downloads / f"covgate-shard-{index}-of-3.zip", "w") as archive:
             for file in folder.iterdir():
                 archive.write(file, file.name)
+    broken = downloads / "covgate-shard-1-of-3 (1).zip"
+    broken.write_bytes(b"")
+    (downloads / "notes.zip").write_bytes(b"")  # not a shard's: passed over
     code, output = in_process(shard_set.checkout, "combine", str(downloads), "--expect", "3")
     assert (code, output.splitlines()[-1]) == (
         3,
-        f"covgate: error: {downloads / 'notes.zip'}: not a readable zip archive (File is not a "
-        "zip file)",
+        f"covgate: error: {broken}: not a readable zip archive (File is not a zip file)",
     )
-    (downloads / "notes.zip").unlink()
+    broken.unlink()
     code, output = in_process(shard_set.checkout, "combine", str(downloads), "--expect", "3")
     assert code == 0, output
     assert output.splitlines()[1].startswith(
