@@ -64,6 +64,10 @@ def project_coverage(root: Path, data_file: Path | None = None) -> Coverage:
             return Coverage(data_file=str(data_file) if data_file else None, config_file=True)
     except CoverageException as exc:
         raise ConfigError(f"coverage.py configuration in {root}: {exc}") from None
+    except (TypeError, AttributeError, ValueError) as exc:  # a TOML table of the wrong shape
+        raise ConfigError(
+            f"coverage.py configuration in {root}: cannot be read ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -310,8 +314,17 @@ def _analyse_chunk(task: tuple[str, str, Sequence[str]]) -> list[FileCoverage]:
                 analysis = cov._analyze(morf)
             except NotPython:
                 if morf.endswith((".py", ".pyw")) and not cov.config.ignore_errors:
-                    raise DataError(f"{morf}: measured, but not Python that parses") from None
+                    raise DataError(
+                        f"{resolver.relative(morf)}: measured, but not Python that parses"
+                    ) from None
                 continue
+            except (SyntaxError, UnicodeError) as exc:  # undecodable: no text, no encoding
+                if cov.config.ignore_errors:
+                    continue
+                raise DataError(
+                    f"{resolver.relative(morf)}: measured, but cannot be read as Python source "
+                    f"({exc})"
+                ) from None
             except (CoverageException, OSError) as exc:
                 if cov.config.ignore_errors:
                     continue

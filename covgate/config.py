@@ -100,8 +100,9 @@ def load_config(
     cwd = cwd or Path.cwd()
     if config_file is not None:
         path = (cwd / config_file).resolve()
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(f"{config_file}: no such configuration file")
+        _regular(path, config_file)
         table = _read_table(path, required=True)
         assert table is not None
         base = (cwd / root).resolve() if root is not None else path.parent
@@ -117,6 +118,9 @@ def load_config(
         candidates = [base, *base.parents]
 
     for folder in candidates:
+        for name in (CONFIG_FILE, PYPROJECT):
+            if (folder / name).exists():
+                _regular(folder / name, folder / name)
         if (folder / CONFIG_FILE).is_file():
             path = folder / CONFIG_FILE
             table = _read_table(path, required=True)
@@ -130,6 +134,15 @@ def load_config(
                 return default_config(project_root)
             return _build(table, path, project_root)
     return default_config(base)
+
+
+def _regular(path: Path, shown: Path) -> None:
+    """A configuration path must be a file: a folder (or a pipe) there is a mistake."""
+    if path.is_dir():
+        raise ConfigError(f"{shown}: is a folder, expected a covgate.toml or pyproject.toml")
+    if not path.is_file():
+        raise ConfigError(f"{shown}: is not a regular file, expected a covgate.toml or "
+                          "pyproject.toml")  # fmt: skip
 
 
 def default_config(root: Path) -> Config:
@@ -178,7 +191,9 @@ def _table(document: dict[str, Any], path: Path, *, required: bool) -> dict[str,
     if path.name != PYPROJECT:
         return dict(document)
     tool = document.get("tool", {})
-    table = tool.get("covgate") if isinstance(tool, dict) else None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path.name}: tool: expected a table, got {_show(tool)}")
+    table = tool.get("covgate")
     if table is None:
         if required:
             raise ConfigError(f"{path.name}: has no [tool.covgate] table")

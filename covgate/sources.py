@@ -13,6 +13,7 @@ counted once.
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from covgate import analysis
 from covgate.analysis import ProgressCallback
 from covgate.errors import DataError, NothingToJudge
 from covgate.model import FileCoverage, Measurement
-from covgate.paths import Resolver, show
+from covgate.paths import Resolver, is_outside, show
 
 COVERAGE = "coverage.py data"
 JSON = "coverage.py JSON"
@@ -229,6 +230,7 @@ def _read_reports(kinds: dict[Path, str], resolver: Resolver) -> Measurement:
     for path, kind in kinds.items():
         report = _Merged(resolver, kind)
         readers[kind](path, report)
+        _check_extent(path, report)
         branch_measured = branch_measured or report.branch_measured
         for name, lines in report.files.items():
             if name in files:
@@ -243,6 +245,46 @@ def _read_reports(kinds: dict[Path, str], resolver: Resolver) -> Measurement:
     )
 
 
+def _check_extent(path: Path, report: _Merged) -> None:
+    """Refuse a report that names lines past the end of a file that exists (data of another
+    version of the file, or a damaged report)."""
+    for name, lines in report.files.items():
+        last = max((*lines.lines, *(line for line, _ in lines.branches)), default=0)
+        source = report.resolver.root / name
+        if last == 0 or is_outside(name) or not source.is_file():
+            continue
+        try:
+            data = source.read_bytes()
+        except OSError:
+            continue
+        length = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+        if last > length:
+            raise DataError(
+                f"{path}: {name}: line {last} is past the end of the file ({length} lines): "
+                "a report of another version of it?"
+            )
+
+
+def _number(text: str) -> int:
+    """A whole number of a report (ValueError when it is none, or absurdly long)."""
+    digits = text.strip().lstrip("+-")
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"a number of {len(digits)} digits")
+    return int(text)
+
+
+def _line_number(value: object) -> int:
+    """A line number of a report: a whole number from 1 on."""
+    number = _number(value) if isinstance(value, str) else value
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ValueError(f"line {_clip(repr(number))} is not a line number (1 or more)")
+    return number
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
@@ -252,8 +294,10 @@ def _read_text(path: Path) -> str:
 
 def _read_json(path: Path, merged: _Merged) -> None:
     try:
-        document = json.loads(_read_text(path))
-    except json.JSONDecodeError as exc:
+        document = json.loads(_read_text(path), parse_int=_number)
+    except RecursionError:
+        raise DataError(f"{path}: not a coverage.py JSON report (nested too deeply)") from None
+    except ValueError as exc:  # JSONDecodeError included
         raise DataError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
         raise DataError(f"{path}: not a coverage.py JSON report (no 'files' object)")
@@ -267,25 +311,41 @@ def _read_json(path: Path, merged: _Merged) -> None:
         try:
             _json_file(merged.file(merged.resolver.relative(name)), entry)
         except (TypeError, ValueError, KeyError, OverflowError) as exc:
-            raise DataError(f"{path}: file {name!r}: malformed entry ({exc})") from None
+            raise DataError(f"{path}: file {_clip(repr(name))}: malformed entry ({exc})") from None
 
 
 def _json_file(lines: _Lines, entry: dict[str, Any]) -> None:
     for number in entry["executed_lines"]:
-        lines.line(int(number), True)
+        lines.line(_line_number(number), True)
     for number in entry["missing_lines"]:
-        lines.line(int(number), False)
+        lines.line(_line_number(number), False)
     for source, target in entry.get("executed_branches", ()):
-        lines.branch(int(source), f"{_ARC}{int(target)}", True)
+        lines.branch(_line_number(source), f"{_ARC}{_target(target)}", True)
     for source, target in entry.get("missing_branches", ()):
-        lines.branch(int(source), f"{_ARC}{int(target)}", False)
+        lines.branch(_line_number(source), f"{_ARC}{_target(target)}", False)
+
+
+def _target(value: object) -> int:
+    """Where a branch goes: a line, or a negative number for an exit from a code object."""
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+        raise ValueError(f"branch destination {_clip(repr(value))} is not a line number")
+    return value
 
 
 MAX_EXITS = 10_000  # more exits than any line of code has: the report is damaged
+MAX_DIGITS = 18  # longer numbers are no line number or count of any real report
+MAX_XML_BYTES = 1 << 30
+"""The largest XML report covgate reads (1 GiB: a Cobertura report of ~15 million lines)."""
+MAX_XML_DEPTH = 100
+"""How deep XML elements may nest (a Cobertura report nests about 10 deep)."""
 _CONDITION = re.compile(r"\((\d+)/(\d+)\)")
 
 
 class _EntityDeclared(Exception):
+    pass
+
+
+class _TooDeep(Exception):
     pass
 
 
@@ -300,6 +360,7 @@ class _CoberturaReader:
         self.text: list[str] | None = None
         self.current: _Lines | None = None
         self.first = True
+        self.depth = 0
 
     def read(self) -> None:
         parser = expat.ParserCreate()
@@ -311,7 +372,17 @@ class _CoberturaReader:
         parser.ExternalEntityRefHandler = self.refuse_external
         try:
             with self.path.open("rb") as stream:
+                size = os.fstat(stream.fileno()).st_size
+                if size > MAX_XML_BYTES:
+                    raise DataError(
+                        f"{self.path}: {size:,} bytes, larger than the {MAX_XML_BYTES:,} bytes "
+                        "covgate reads from an XML report"
+                    )
                 parser.ParseFile(stream)
+        except _TooDeep:
+            raise DataError(
+                f"{self.path}: XML nested deeper than {MAX_XML_DEPTH} elements"
+            ) from None
         except _EntityDeclared as exc:
             raise DataError(
                 f"{self.path}: declares the XML entity {exc.args[0]!r}; entities are refused"
@@ -329,6 +400,9 @@ class _CoberturaReader:
         raise _EntityDeclared(system or public or context)
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        if self.depth > MAX_XML_DEPTH:
+            raise _TooDeep
         if self.first:
             self.first = False
             if tag != "coverage":
@@ -348,6 +422,7 @@ class _CoberturaReader:
                 self.merged.branch_measured = True
 
     def end(self, tag: str) -> None:
+        self.depth -= 1
         if tag == "source" and self.text is not None:
             text = "".join(self.text).strip()
             if text:
@@ -367,17 +442,22 @@ def _read_xml(path: Path, merged: _Merged) -> None:
 
 def _xml_line(lines: _Lines, attrs: dict[str, str], path: Path) -> None:
     number = _int_attr("line", attrs, "number", path)
-    lines.line(number, _int_attr("line", attrs, "hits", path) > 0)
+    if number < 1:
+        raise DataError(f"{path}: <line> number: line {number} is not a line number (1 or more)")
+    hits = _int_attr("line", attrs, "hits", path)
+    if hits < 0:
+        raise DataError(f"{path}: line {number}: hits={attrs['hits']!r} is negative")
+    lines.line(number, hits > 0)
     if attrs.get("branch") != "true":
         return
-    condition = _CONDITION.search(attrs.get("condition-coverage", ""))
+    text = attrs.get("condition-coverage", "")
+    condition = _CONDITION.search(text)
     if not condition:
         raise DataError(f"{path}: line {number}: branch without condition-coverage '(k/n)'")
-    taken, total = int(condition.group(1)), int(condition.group(2))
+    digits = max(len(condition.group(1)), len(condition.group(2)))
+    taken, total = (int(g) for g in condition.groups()) if digits <= MAX_DIGITS else (1, 0)
     if not 0 <= taken <= total <= MAX_EXITS:
-        raise DataError(
-            f"{path}: line {number}: condition-coverage ({taken}/{total}) is impossible"
-        )
+        raise DataError(f"{path}: line {number}: condition-coverage {_clip(text)!r} is impossible")
     for index in range(total):
         lines.branch(number, str(index), index < taken)
 
@@ -385,9 +465,9 @@ def _xml_line(lines: _Lines, attrs: dict[str, str], path: Path) -> None:
 def _int_attr(tag: str, attrs: dict[str, str], name: str, path: Path) -> int:
     value = attrs.get(name, "0")
     try:
-        return int(float(value))
+        return int(float(value)) if len(value) <= MAX_DIGITS else _number(value)
     except (ValueError, OverflowError):
-        raise DataError(f"{path}: <{tag}> {name}={value!r} is not a number") from None
+        raise DataError(f"{path}: <{tag}> {name}={_clip(value)!r} is not a number") from None
 
 
 def _read_lcov(path: Path, merged: _Merged) -> None:
@@ -409,13 +489,20 @@ def _read_lcov(path: Path, merged: _Merged) -> None:
                     merged.branch_measured = True
         except (ValueError, IndexError) as exc:
             raise DataError(
-                f"{path}:{number}: malformed LCOV line {raw.strip()!r} ({exc})"
+                f"{path}:{number}: malformed LCOV line {_clip(raw.strip())!r} ({exc})"
             ) from None
 
 
 def _lcov_record(lines: _Lines, record: str, fields: list[str]) -> None:
     if record == "DA":
-        lines.line(int(fields[0]), int(fields[1]) > 0)
+        lines.line(_line_number(fields[0]), _count(fields[1]) > 0)
     else:
         line, block, branch, taken = fields[:4]
-        lines.branch(int(line), f"{block}.{branch}", taken not in ("-", "0") and int(taken) > 0)
+        lines.branch(_line_number(line), f"{block}.{branch}", taken != "-" and _count(taken) > 0)
+
+
+def _count(text: str) -> int:
+    count = _number(text)
+    if count < 0:
+        raise ValueError(f"count {count} is negative")
+    return count
