@@ -63,11 +63,17 @@ def show(path: Path, root: Path) -> str:
 
 def _inside(absolute: str, root: str) -> str | None:
     """`absolute` relative to `root` with '/', lexically or through symlinks; None outside."""
-    for here, base in ((absolute, root), (os.path.realpath(absolute), os.path.realpath(root))):
-        relative = os.path.relpath(here, base) if _same_drive(here, base) else os.pardir
-        if relative != os.pardir and not relative.startswith(os.pardir + os.sep):
-            return Path(relative).as_posix()
-    return None
+    found = _below(absolute, root)
+    if found is None:  # through symlinks, only when needed (it asks the file system)
+        found = _below(os.path.realpath(absolute), os.path.realpath(root))
+    return found
+
+
+def _below(here: str, base: str) -> str | None:
+    relative = os.path.relpath(here, base) if _same_drive(here, base) else os.pardir
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return None
+    return Path(relative).as_posix()
 
 
 def _same_drive(a: str, b: str) -> bool:

@@ -73,6 +73,8 @@ def sniff(path: Path) -> str:
 def default_data(root: Path, data_file: Path | None = None) -> list[Path]:
     """The project's own data file and its parallel siblings (NothingToJudge when none)."""
     data_file = data_file or analysis.coverage_settings(root).data_file
+    if data_file.exists() and not data_file.is_file():
+        sniff(data_file)  # a folder or a pipe where the data file belongs: say so
     files = [data_file] if data_file.is_file() else []
     files += analysis.parallel_siblings(data_file)
     if not files:

@@ -228,6 +228,21 @@ def test_a_pipe_or_device_as_data_is_refused_without_hanging(
     )
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_a_pipe_where_the_data_file_belongs_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".coverage").unlink()
+    os.mkfifo(project / ".coverage")
+
+    line = refused(capsys, "check")
+
+    assert line == (
+        f"{project / '.coverage'}: is not a regular file (a pipe or a device?), expected a "
+        "coverage data file"
+    )
+
+
 # --- XML limits ---------------------------------------------------------------------------------
 
 
