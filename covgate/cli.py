@@ -234,8 +234,8 @@ def run_shard(
     """`run --shard`: no gate, so no thresholds and no reports; the exit code is the tests'."""
     from covgate import commands
 
-    gating = ("fail_under", "reports", "baseline", "write_baseline", "policy_ref")
-    given = [name for name in gating if options[name]]
+    gating = ("fail_under", "reports", "baseline", "write_baseline", "policy_ref", "diff_base")
+    given = [name for name in gating if options.get(name)]
     if given:
         flags = " and ".join("--" + name.replace("_", "-").removesuffix("s") for name in given)
         raise click.UsageError(f"--shard does not gate: give {flags} to covgate combine")
