@@ -522,10 +522,12 @@ def run_shard(
         session = results.load(result.results)
         collection = sharding.read_collection(folder)
         empty_slice = collection is not None and bool(collection.ids) and not collection.selected
+        ended_early = None
         if empty_slice and result.returncode == PYTEST_NO_TESTS:
             tests_ok = True  # more shards than tests: this one has nothing to run
         else:  # pytest could not run, collected nothing, or ended early: as `run` says it
-            tests_ok = session_summary(result.returncode, session, result.wall).ok
+            tests = session_summary(result.returncode, session, result.wall)
+            tests_ok, ended_early = tests.ok, tests.ended_early
         if collection is None:
             raise NothingToJudge("pytest ended before its collection was done")
         manifest = sharding.manifest(
@@ -541,7 +543,8 @@ def run_shard(
         written = sharding.write_folder(
             settings.root, manifest, sorted(result.data_folder.iterdir()), folder
         )
-    return sharding.ShardRun(manifest, written, ExitCode.OK if tests_ok else ExitCode.TESTS_FAILED)
+    code = ExitCode.OK if tests_ok else ExitCode.TESTS_FAILED
+    return sharding.ShardRun(manifest, written, code, ended_early)
 
 
 def _head(root: Path) -> str | None:

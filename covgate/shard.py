@@ -416,6 +416,8 @@ class ShardRun:
     manifest: Manifest
     folder: Path
     exit_code: int
+    ended_early: str | None = None
+    """Why the session does not count, when it ended before every test of the slice reported."""
 
     def lines(self) -> list[str]:
         """What the shard did, for the end of its output."""
@@ -430,6 +432,8 @@ class ShardRun:
         ]
         problems = [t for t in (*m.collection_errors, *m.tests) if t.outcome in ("failed", "error")]
         lines += [f"  {t.outcome}: {t.nodeid}: {t.message}" for t in problems]
+        if self.ended_early:
+            lines.append(f"  {self.ended_early}")
         verdict = "tests passed" if self.exit_code == 0 else "tests FAILED"
         lines.append(
             f"covgate: {verdict}; wrote {self.folder.name}/ (not gated: covgate combine "

@@ -13,6 +13,7 @@ from covgate.errors import ConfigError, DataError, ExitCode
 from covgate.results import TestResult as Result
 from covgate.shard import (
     Manifest,
+    ShardRun,
     ShardSpec,
     parse_shard,
     read_collection,
@@ -346,3 +347,21 @@ def test_without_its_option_the_hook_does_nothing(
     seen = Seen()
     code = pytest.main([*QUIET, "-p", "covgate.shard"], plugins=[seen])
     assert (code, seen.ran, seen.deselected) == (0, ["shardhook_alone.py::test_x"], [])
+
+
+def test_what_a_shard_says_at_its_end() -> None:
+    done = ShardRun(
+        manifest(),
+        Path("/work/project/covgate-shard-2-of-3"),
+        1,
+        "the test session ended early after 1 of 2 tests (stopping after 1 failures)",
+    )
+    assert done.lines() == [
+        "covgate: shard 2 of 3: 1 of the 2 collected tests (split by node id order (no recorded "
+        "durations)): 1 failed, 1 error in 1.25s",
+        "  error: tests/test_b.py: ImportError: x",
+        "  failed: tests/test_a.py::test_two: assert 1 == 2",
+        "  the test session ended early after 1 of 2 tests (stopping after 1 failures)",
+        "covgate: tests FAILED; wrote covgate-shard-2-of-3/ (not gated: covgate combine gates "
+        "the whole set)",
+    ]
