@@ -78,10 +78,15 @@ class Recorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         progress = self.running.setdefault(report.nodeid, _Progress())
         progress.duration += report.duration
+        reported = report.outcome  # as it came, whatever another plugin's hook does to it
         category = self._category(report)
         if report.when == "call":
-            progress.outcome = category if category in _CALL_OUTCOMES else report.outcome
-            progress.message = _message(report)
+            # A plugin's own category falls back to pytest's outcome; a report that is neither
+            # (pytest-rerunfailures' "rerun", retried next) leaves the test as it was.
+            outcome = category if category in _CALL_OUTCOMES else reported
+            if outcome in _CALL_OUTCOMES:
+                progress.outcome = outcome
+                progress.message = _message(report)
         elif report.failed and progress.outcome not in ("failed", "error"):
             progress.outcome = "error"  # a failing setup or teardown
             progress.message = _message(report)

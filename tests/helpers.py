@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -159,3 +160,67 @@ def coverage_report(root: Path, kind: str, *args: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+# Test files named as some projects name them: the module does not start with "test".
+OUTCOMES = {
+    "tests/auth_test.py": """\
+        import pytest
+
+        from app.auth.tokens import check
+
+
+        @pytest.mark.xfail(reason="known bug")
+        def test_known_bug() -> None:
+            assert check("x") == "ok"
+
+
+        @pytest.mark.xfail(reason="fixed already?")
+        def test_fixed() -> None:
+            assert check("") == "empty"
+
+
+        @pytest.mark.skip(reason="later")
+        def test_later() -> None:
+            pass
+
+
+        class TestTokens:
+            @pytest.mark.parametrize("token", ["a::b", "c d"])
+            def test_ok(self, token: str) -> None:
+                assert check(token) == "ok"
+        """,
+}
+PYTEST_FILES = '\n[tool.pytest.ini_options]\npython_files = ["test_*.py", "*_test.py"]\n'
+NODE_IDS = {
+    "tests/auth_test.py::test_known_bug",
+    "tests/auth_test.py::test_fixed",
+    "tests/auth_test.py::test_later",
+    "tests/auth_test.py::TestTokens::test_ok[a::b]",
+    "tests/auth_test.py::TestTokens::test_ok[c d]",
+    "tests/test_app.py::test_auth",
+    "tests/test_app.py::test_utils",
+    "tests/test_app.py::test_main",
+}
+
+
+def reported_tests(root: Path) -> dict[str, object]:
+    """The `tests` object of the project's report.json, without its timings."""
+    tests = json.loads((root / "report.json").read_text())["tests"]
+    assert isinstance(tests, dict)
+    return {k: v for k, v in tests.items() if k not in ("duration", "slowest")}
+
+
+# What small_project's tests and OUTCOMES report, as pytest counts them.
+EXPECTED_TESTS: dict[str, object] = {
+    "passed": 5,
+    "failed": 0,
+    "errors": 0,
+    "skipped": 1,
+    "xfailed": 1,
+    "xpassed": 1,
+    "total": 8,
+    "collected": 8,
+    "ended_early": None,
+    "failures": [],
+}

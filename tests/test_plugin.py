@@ -213,3 +213,20 @@ def test_collect_only_runs_nothing_and_says_so(pytester: pytest.Pytester, tmp_pa
     doc, _ = recorded(pytester, "--collect-only")
     assert (doc["collected"], doc["results"]) == (1, [])
     assert doc["stopped"] == "--collect-only: no test was run"
+
+
+def test_a_plugin_s_own_categories_fall_back_to_pytest_s_outcome(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """\
+        def pytest_report_teststatus(report, config):
+            if report.when == "call":
+                return "custom", "C", "CUSTOM"
+        """
+    )
+    pytester.makepyfile(test_c="def test_good():\n    pass\n\n\ndef test_bad():\n    assert 0\n")
+    doc, outcome = recorded(pytester)
+    assert outcome.ret == 1
+    assert [(r["nodeid"], r["outcome"]) for r in doc["results"]] == [
+        ("test_c.py::test_good", "passed"),
+        ("test_c.py::test_bad", "failed"),
+    ]

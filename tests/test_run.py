@@ -14,7 +14,16 @@ import pytest
 
 from covgate.cli import main
 from covgate.errors import ExitCode
-from tests.helpers import POLICY, clean_env, small_project, write_files
+from tests.helpers import (
+    EXPECTED_TESTS,
+    OUTCOMES,
+    POLICY,
+    PYTEST_FILES,
+    clean_env,
+    reported_tests,
+    small_project,
+    write_files,
+)
 
 
 def covgate(
@@ -146,9 +155,14 @@ def test_code_run_in_a_child_python_is_measured(project: Path) -> None:
 
 
 def test_xdist_workers_count_exactly_as_a_serial_coverage_run(project: Path) -> None:
+    write_files(project, OUTCOMES)
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + PYTEST_FILES)
     result = covgate(project, "run", "-n", "2", "--report", "json:report.json")
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
     assert "2 workers" in result.stdout
+    # The controller receives every worker's results, counted as pytest counts them.
+    assert reported_tests(project) == EXPECTED_TESTS
+    assert result.stdout.count("2 workers (as set)") == 1
     gated = report(project)
     env = clean_env()
     (project / ".coverage").unlink()

@@ -9,51 +9,19 @@ from pathlib import Path
 import pytest
 
 from covgate.errors import ExitCode
-from tests.helpers import POLICY, small_project, write_files
+from tests.helpers import (
+    EXPECTED_TESTS,
+    NODE_IDS,
+    OUTCOMES,
+    POLICY,
+    PYTEST_FILES,
+    reported_tests,
+    small_project,
+    write_files,
+)
 from tests.test_run import covgate, covgate_here, report
 
 pytestmark = pytest.mark.slow
-
-# Test files named as some projects name them: the module does not start with "test".
-OUTCOMES = {
-    "tests/auth_test.py": """\
-        import pytest
-
-        from app.auth.tokens import check
-
-
-        @pytest.mark.xfail(reason="known bug")
-        def test_known_bug() -> None:
-            assert check("x") == "ok"
-
-
-        @pytest.mark.xfail(reason="fixed already?")
-        def test_fixed() -> None:
-            assert check("") == "empty"
-
-
-        @pytest.mark.skip(reason="later")
-        def test_later() -> None:
-            pass
-
-
-        class TestTokens:
-            @pytest.mark.parametrize("token", ["a::b", "c d"])
-            def test_ok(self, token: str) -> None:
-                assert check(token) == "ok"
-        """,
-}
-PYTEST_FILES = '\n[tool.pytest.ini_options]\npython_files = ["test_*.py", "*_test.py"]\n'
-NODE_IDS = {
-    "tests/auth_test.py::test_known_bug",
-    "tests/auth_test.py::test_fixed",
-    "tests/auth_test.py::test_later",
-    "tests/auth_test.py::TestTokens::test_ok[a::b]",
-    "tests/auth_test.py::TestTokens::test_ok[c d]",
-    "tests/test_app.py::test_auth",
-    "tests/test_app.py::test_utils",
-    "tests/test_app.py::test_main",
-}
 
 
 @pytest.fixture
@@ -62,26 +30,6 @@ def project(tmp_path: Path) -> Path:
     write_files(root, OUTCOMES)
     (root / "pyproject.toml").write_text((root / "pyproject.toml").read_text() + PYTEST_FILES)
     return root
-
-
-def reported_tests(root: Path) -> dict[str, object]:
-    tests = report(root)["tests"]
-    assert isinstance(tests, dict)
-    return {k: v for k, v in tests.items() if k not in ("duration", "slowest")}
-
-
-EXPECTED_TESTS: dict[str, object] = {
-    "passed": 5,
-    "failed": 0,
-    "errors": 0,
-    "skipped": 1,
-    "xfailed": 1,
-    "xpassed": 1,
-    "total": 8,
-    "collected": 8,
-    "ended_early": None,
-    "failures": [],
-}
 
 
 def test_outcomes_node_ids_and_durations_come_from_pytest(
@@ -103,13 +51,6 @@ def test_outcomes_node_ids_and_durations_come_from_pytest(
     assert "covgate-run-" not in result.stdout
     # The way the tests run is said once.
     assert result.stdout.count("serial (as set)") == 1
-
-
-def test_xdist_reports_every_worker_s_tests(project: Path) -> None:
-    result = covgate(project, "run", "-n", "2", "--report", "json:report.json")
-    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
-    assert reported_tests(project) == EXPECTED_TESTS
-    assert result.stdout.count("2 workers (as set)") == 1
 
 
 def test_the_project_s_and_the_user_s_junitxml_work_as_without_covgate(project: Path) -> None:
