@@ -97,7 +97,7 @@ def publish(outcome: Outcome, context: GitHubContext, report_json: Path | None, 
     if context.write_summary and context.summary is not None:
         _write(context.summary, markdown.render(outcome) + "\n", append=True)
     if context.write_annotations:
-        for line in github.error_annotations(outcome, context.prefix(outcome.root)):
+        for line in github.all_annotations(outcome, context.prefix(outcome.root)):
             echo(line)
 
 

@@ -42,6 +42,7 @@ class Options:
     root: Path | None
     config: Path | None
     fail_under: tuple[str, ...]
+    diff_base: str | None
     reports: tuple[ReportTarget, ...]
     color: bool
     verbosity: int
@@ -92,8 +93,15 @@ def common_options(command: F) -> F:
         click.option(
             "--fail-under",
             multiple=True,
-            metavar="CLASS=PCT",
-            help="Override a class's minimum (overall=PCT too). Repeatable.",
+            metavar="CLASS[.METRIC]=PCT",
+            help="Override a class's minimum (overall=PCT too), or another threshold of it: "
+            "critical.patch=100 (min, lines, branches, per_file, patch). Repeatable.",
+        ),
+        click.option(
+            "--diff-base",
+            metavar="REF",
+            help="Also gate the lines changed since the merge base of REF and HEAD "
+            "(committed, staged, unstaged, untracked): the patch thresholds.",
         ),
         click.option(
             "--report",
@@ -137,6 +145,7 @@ def make_options(
     root: Path | None,
     config: Path | None,
     fail_under: tuple[str, ...],
+    diff_base: str | None,
     reports: tuple[str, ...],
     no_color: bool,
     quiet: int,
@@ -154,6 +163,7 @@ def make_options(
         root=root,
         config=config,
         fail_under=fail_under,
+        diff_base=diff_base,
         reports=targets,
         color=use_color(no_color, sys.stdout),
         verbosity=verbose - quiet,
@@ -217,6 +227,7 @@ def run(
             root=opts.root,
             config=opts.config,
             fail_under=opts.fail_under,
+            diff_base=opts.diff_base,
             workers=workers,
             quiet=max(-opts.verbosity, 0),
             stdout_to_stderr=opts.machine_stdout,
@@ -286,6 +297,7 @@ def check(
             root=opts.root,
             config=opts.config,
             fail_under=opts.fail_under,
+            diff_base=opts.diff_base,
             progress=progress,
             guards=guards,
         )

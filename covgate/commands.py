@@ -11,19 +11,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from covgate import analysis, durations, paths, regressions, results, sources
+from covgate import analysis, durations, git, paths, regressions, results, sources
 from covgate.analysis import ProgressCallback
 from covgate.classify import Classifier, pattern_usage
 from covgate.classify import explain as explain_path
 from covgate.config import Config, Workers, apply_fail_under, load_config
-from covgate.errors import DataError, ExitCode, NothingToJudge
+from covgate.errors import ConfigError, DataError, ExitCode, NothingToJudge
 from covgate.evaluate import evaluate, exit_code
 from covgate.init import python_files
 from covgate.model import (
     BaselineResult,
+    Diff,
     Evaluation,
     Measurement,
     Outcome,
+    Policy,
     RefResult,
     TestSummary,
     format_threshold,
@@ -41,6 +43,7 @@ def check(
     root: Path | None = None,
     config: Path | None = None,
     fail_under: Sequence[str] = (),
+    diff_base: str | None = None,
     progress: ProgressCallback | None = None,
     guards: Guards | None = None,
 ) -> Outcome:
@@ -48,6 +51,7 @@ def check(
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)
+    diff = changed_lines(settings, diff_base)
     prepared = regressions.prepare(settings, guards or Guards())
     files = paths.data_files(data, Path.cwd()) or sources.default_data(
         settings.root, coverage.data_file
@@ -55,14 +59,19 @@ def check(
     measurement = sources.read_measurement(
         files, settings.root, progress=progress, resolver=coverage.resolver
     )
-    evaluation = evaluate(measurement, policy)
+    evaluation = evaluate(measurement, policy, diff)
     stale = () if data else _stale_siblings(files, coverage.data_file)
     guarded = _no_regressions(prepared, settings, measurement, evaluation, None)
     return Outcome(
         evaluation=evaluation,
         exit_code=guarded.exit_code,
         precision=_precision(settings, coverage),
-        notes=(*notes(settings, measurement, evaluation), *stale, *guarded.notes),
+        notes=(
+            *notes(settings, measurement, evaluation),
+            *patch_notes(policy, diff),
+            *stale,
+            *guarded.notes,
+        ),
         root=settings.root,
         baseline=guarded.baseline,
         policy_ref=guarded.policy_ref,
@@ -127,6 +136,35 @@ def baseline(
         *regressions.update(target, shown, evaluation, allow_loosen=allow_loosen),
     ]
     return "\n".join(lines) + "\n"
+
+
+def changed_lines(settings: Config, diff_base: str | None) -> Diff | None:
+    """The changed lines since `--diff-base` (else the configured `diff_base`), if any."""
+    ref = diff_base if diff_base is not None else settings.diff_base
+    if ref is None:
+        return None
+    if not ref.strip() or ref.startswith("-"):
+        raise ConfigError(f"--diff-base {ref!r}: expected a git reference, e.g. origin/main")
+    return git.changed_lines(ref, settings.root)
+
+
+def patch_notes(policy: Policy, diff: Diff | None) -> tuple[str, ...]:
+    """Say what the patch figures are about, or that patch thresholds went unchecked."""
+    if diff is not None:
+        files = len(diff.files)
+        return (
+            f"diff: {files} {'file' if files == 1 else 'files'} changed since {diff.ref} "
+            f"(merge base {diff.base[:12]}): committed, staged, unstaged and untracked",
+        )
+    limited = [c.name for c in policy.classes if c.thresholds.patch is not None]
+    if policy.overall.patch is not None:
+        limited.append("overall")
+    if not limited:
+        return ()
+    return (
+        f"warning: patch thresholds ({', '.join(limited)}) not checked: no --diff-base given "
+        "and no diff_base configured",
+    )
 
 
 def _precision(settings: Config, coverage: analysis.CoverageSettings) -> int:
@@ -257,6 +295,7 @@ def run(
     root: Path | None = None,
     config: Path | None = None,
     fail_under: Sequence[str] = (),
+    diff_base: str | None = None,
     workers: Workers | None = None,
     quiet: int = 0,
     stdout_to_stderr: bool = False,
@@ -273,8 +312,9 @@ def run(
     settings = load_config(root=root, config_file=config)
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)  # a coverage.py config error: now
-    # A bad baseline or git reference: now too, before any test runs.
+    # A bad baseline, git reference or diff base: now too, before any test runs.
     prepared = regressions.prepare(settings, guards or Guards())
+    diff = changed_lines(settings, diff_base)
     shown_precision = _precision(settings, coverage)
     record = durations.load(settings.root)
     choice = durations.choose(settings.workers if workers is None else workers, record)
@@ -322,14 +362,18 @@ def run(
             )
         finally:
             publish(private, coverage.data_file)
-    evaluation = evaluate(measurement, policy)
+    evaluation = evaluate(measurement, policy, diff)
     guarded = _no_regressions(prepared, settings, measurement, evaluation, tests_ok)
     return Outcome(
         evaluation=evaluation,
         exit_code=guarded.exit_code,
         precision=shown_precision,
         tests=tests,
-        notes=(*notes(settings, measurement, evaluation), *guarded.notes),
+        notes=(
+            *notes(settings, measurement, evaluation),
+            *patch_notes(policy, diff),
+            *guarded.notes,
+        ),
         root=settings.root,
         baseline=guarded.baseline,
         policy_ref=guarded.policy_ref,

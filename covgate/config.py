@@ -7,7 +7,7 @@ import difflib
 import math
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -67,6 +67,8 @@ class Config:
     baseline_tolerance: Fraction = Fraction(0)
     policy_ref: str | None = None
     """The git reference whose policy must pass too."""
+    diff_base: str | None = None
+    """The git reference whose merge base with HEAD the patch metric compares with."""
 
     def baseline_path(self) -> Path:
         """The baseline file: the configured one, else covgate-baseline.json in the root."""
@@ -80,8 +82,8 @@ class Config:
 
 
 _TOP_KEYS = ("tests", "pytest_args", "workers", "branch", "precision", "overall", "classes",
-             "baseline", "baseline_tolerance", "policy_ref")  # fmt: skip
-_THRESHOLD_KEYS = ("min", "lines", "branches", "per_file", "max_missing")
+             "baseline", "baseline_tolerance", "policy_ref", "diff_base")  # fmt: skip
+_THRESHOLD_KEYS = ("min", "lines", "branches", "per_file", "max_missing", "patch")
 _CLASS_KEYS = ("name", "paths", *_THRESHOLD_KEYS, "allow_empty")
 
 
@@ -264,6 +266,7 @@ class _Reader:
             branches=self.percent(table, "branches"),
             per_file=self.percent(table, "per_file"),
             max_missing=self.count(table, "max_missing"),
+            patch=self.percent(table, "patch"),
         )
 
 
@@ -281,7 +284,6 @@ def _build(table: Mapping[str, Any], path: Path, root: Path) -> Config:
         isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 6
     ):
         raise reader.fail("precision", f"expected a whole number from 0 to 6, got {precision!r}")
-
     overall = DEFAULT_OVERALL
     if "overall" in table:
         overall_table = table["overall"]
@@ -319,6 +321,7 @@ def _build(table: Mapping[str, Any], path: Path, root: Path) -> Config:
         baseline=_name(reader, table, "baseline", 'a file path, e.g. "covgate-baseline.json"'),
         baseline_tolerance=reader.percent(table, "baseline_tolerance") or Fraction(0),
         policy_ref=_name(reader, table, "policy_ref", 'a git reference, e.g. "origin/main"'),
+        diff_base=_name(reader, table, "diff_base", 'a git reference, e.g. "origin/main"'),
     )
 
 
@@ -385,22 +388,38 @@ def _classes(path: Path, root: Path, prefix: str, value: object) -> tuple[PathCl
     return tuple(classes)
 
 
+# The thresholds that --fail-under can set, as CLASS.METRIC=PCT (CLASS=PCT sets `min`).
+_SETTERS: dict[str, Callable[[Thresholds, Fraction], Thresholds]] = {
+    "min": lambda limits, value: replace(limits, min=value),
+    "lines": lambda limits, value: replace(limits, lines=value),
+    "branches": lambda limits, value: replace(limits, branches=value),
+    "per_file": lambda limits, value: replace(limits, per_file=value),
+    "patch": lambda limits, value: replace(limits, patch=value),
+}
+FAIL_UNDER_METRICS = tuple(_SETTERS)
+
+
 def apply_fail_under(policy: Policy, overrides: Sequence[str]) -> Policy:
-    """Apply `--fail-under CLASS=PCT` options (each sets that class's `min`)."""
+    """Apply `--fail-under CLASS=PCT` (the class's `min`) and `--fail-under CLASS.METRIC=PCT`
+    options (METRIC: min, lines, branches, per_file or patch)."""
     for option in overrides:
         name, sep, number = option.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise ConfigError(f"--fail-under {option!r}: expected CLASS=PCT, e.g. critical=95")
+            raise ConfigError(
+                f"--fail-under {option!r}: expected CLASS=PCT or CLASS.METRIC=PCT, e.g. "
+                "critical=95 or critical.patch=100"
+            )
         value = Fraction(number.strip()) if _DECIMAL.fullmatch(number.strip()) else None
         if value is None or not 0 <= value <= 100:
             raise ConfigError(
                 f"--fail-under {option!r}: {number.strip()!r} is not a number from 0 to 100"
             )
-        if name == OVERALL:
-            policy = replace(policy, overall=replace(policy.overall, min=value))
-            continue
         names = [c.name for c in policy.classes]
+        name, metric = _class_and_metric(option, name, names)
+        if name == OVERALL:
+            policy = replace(policy, overall=_SETTERS[metric](policy.overall, value))
+            continue
         if name not in names:
             close = difflib.get_close_matches(name, [*names, OVERALL], n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -409,11 +428,31 @@ def apply_fail_under(policy: Policy, overrides: Sequence[str]) -> Policy:
         policy = replace(
             policy,
             classes=tuple(
-                replace(c, thresholds=replace(c.thresholds, min=value)) if c.name == name else c
+                replace(c, thresholds=_SETTERS[metric](c.thresholds, value))
+                if c.name == name
+                else c
                 for c in policy.classes
             ),
         )
     return policy
+
+
+def _class_and_metric(option: str, name: str, names: Sequence[str]) -> tuple[str, str]:
+    """'critical' -> ('critical', 'min'); 'critical.patch' -> ('critical', 'patch'). A class
+    whose own name holds a dot wins over the split."""
+    if name in names or name == OVERALL:
+        return name, "min"
+    group, dot, metric = name.rpartition(".")
+    if not dot or not group:
+        return name, "min"
+    if metric not in FAIL_UNDER_METRICS:
+        close = difflib.get_close_matches(metric, FAIL_UNDER_METRICS, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"--fail-under {option!r}: unknown threshold {metric!r}{hint} "
+            f"(thresholds: {', '.join(FAIL_UNDER_METRICS)})"
+        )
+    return group, metric
 
 
 _DECIMAL = re.compile(r"\d+(\.\d+)?")

@@ -155,6 +155,21 @@ class Measurement:
     """Descriptions of the inputs, for the report (e.g. '.coverage (3 files combined)')."""
 
 
+@dataclass(frozen=True)
+class Diff:
+    """The lines changed since the merge base of `ref` and HEAD, in the working tree
+    (committed, staged and unstaged; untracked files wholly added; deletions not counted)."""
+
+    ref: str
+    base: str
+    """The merge base, a full commit hash."""
+    prefix: str
+    """The project root's folder inside the repository, with a trailing '/', or ''."""
+    files: tuple[tuple[str, tuple[int, ...]], ...]
+    """(path relative to the project root with '/', its added or modified lines, sorted), for
+    every file under the project root with at least one such line, sorted by path."""
+
+
 # --- the policy -------------------------------------------------------------------------------
 
 
@@ -167,6 +182,8 @@ class Thresholds:
     branches: Fraction | None = None
     per_file: Fraction | None = None
     max_missing: int | None = None
+    patch: Fraction | None = None
+    """The combined metric over the changed lines only (with a diff base)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +216,7 @@ class Metric(str, enum.Enum):
     BRANCHES = "branches"
     PER_FILE = "per_file"
     MAX_MISSING = "max_missing"
+    PATCH = "patch"
 
 
 @dataclass(frozen=True)
@@ -216,6 +234,48 @@ class Check:
     passed: bool
     needed: int = 0
     path: str | None = None
+
+
+class PatchStatus(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NO_CHANGES = "no changed lines"
+    """Nothing executable changed in the group: the patch check passes."""
+    NOT_MEASURED = "not measured"
+    """A changed Python file of the group is absent from the coverage data: it fails."""
+    INFO = "info"
+    """No patch threshold: the figures are shown, nothing is decided."""
+
+
+@dataclass(frozen=True)
+class FilePatch:
+    """One measured file's changed lines, and its coverage restricted to them."""
+
+    path: str
+    changed_lines: tuple[int, ...]
+    """Every added or modified line."""
+    counts: Counts
+    """Changed statements, and the branches leaving changed lines."""
+    uncovered_lines: tuple[int, ...]
+    """Changed statements never executed."""
+    partial_lines: tuple[int, ...]
+    """Changed lines with a branch exit never taken."""
+
+
+@dataclass(frozen=True)
+class PatchResult:
+    """A group's coverage of the changed lines."""
+
+    counts: Counts
+    files: tuple[FilePatch, ...]
+    """The group's measured files with changed lines, by path."""
+    unmeasured: tuple[str, ...]
+    """Changed Python files of the group that the coverage data does not hold."""
+    status: PatchStatus
+
+    @property
+    def passed(self) -> bool:
+        return self.status not in (PatchStatus.FAILED, PatchStatus.NOT_MEASURED)
 
 
 class Status(str, enum.Enum):
@@ -240,6 +300,8 @@ class GroupResult:
     thresholds: Thresholds
     checks: tuple[Check, ...]
     status: Status
+    patch: PatchResult | None = None
+    """The coverage of the changed lines, when a diff base is given."""
 
     @property
     def passed(self) -> bool:
@@ -261,6 +323,8 @@ class ClassifiedFile:
     file: FileCoverage
     class_name: str | None
     pattern: str | None
+    patch: FilePatch | None = None
+    """Its changed lines, when a diff base is given (None also when it has none)."""
 
 
 @dataclass(frozen=True)
@@ -274,6 +338,8 @@ class Evaluation:
     policy: Policy
     branch_measured: bool
     sources: tuple[str, ...] = ()
+    diff: Diff | None = None
+    """The changed lines the patch figures are about, when a diff base is given."""
 
     @property
     def thresholds_met(self) -> bool:

@@ -78,7 +78,7 @@ def judge(
     if ref is None:
         return head, None
     try:
-        at_ref = evaluate(measurement, ref.config.policy)
+        at_ref = evaluate(measurement, ref.config.policy, evaluation.diff)
     except CovgateError as exc:
         raise type(exc)(f"the policy at {ref.ref}: {exc}") from None
     ref_baseline = None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -136,6 +137,13 @@ BAD = [
     ("[tool.covgate\nmin = 1\n", ["pyproject.toml", "not valid TOML"]),
     ("[tool.covgate]\nbranch = false\n" + CLASS + "branches = 90\n", ["critical set a branches"]),
     ('[[tool.covgate.classes]]\nname = "a "\npaths = ["a"]\n', ["no leading or trailing"]),
+    (CLASS + "patch = 101\n", ["classes[0] (critical).patch", "from 0 to 100, got 101"]),
+    ("[tool.covgate.overall]\npatch = true\n", ["overall.patch", "got a boolean"]),
+    ("[tool.covgate.overall]\npach = 80\n", ["overall.pach", "did you mean 'patch'"]),
+    ("[tool.covgate]\ndiff_base = 1\n", ["tool.covgate.diff_base", "git reference"]),
+    ('[tool.covgate]\ndiff_base = "--output=x"\n', ["diff_base", "git reference"]),
+    ('[tool.covgate]\ndiff_base = " "\n', ["diff_base", "git reference"]),
+    ('[tool.covgate]\ndif_base = "main"\n', ["dif_base", "did you mean 'diff_base'"]),
 ]
 
 
@@ -176,9 +184,46 @@ def test_fail_under_overrides_min(tmp_path: Path) -> None:
     assert changed.overall.min == 50
 
 
+def test_patch_threshold_and_diff_base(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.covgate]\ndiff_base = "origin/main"\n[tool.covgate.overall]\nmin = 80\n'
+        "patch = 90\n" + CLASS + "patch = 99.5\n",
+    )
+    settings = load_config(root=tmp_path)
+    assert settings.diff_base == "origin/main"
+    assert settings.policy.overall.patch == 90
+    assert settings.policy.classes[0].thresholds.patch == Fraction("99.5")
+    assert load_config(root=tmp_path / "..").diff_base is None
+
+
+def test_fail_under_sets_any_percentage_threshold(tmp_path: Path) -> None:
+    policy = load_config(root=tmp_path).policy
+    changed = apply_fail_under(
+        policy, ["critical.patch=100", "overall.patch=80", "utils.lines=70", "business.min=96"]
+    )
+    assert changed.classes[0].thresholds == replace(
+        policy.classes[0].thresholds, patch=Fraction(100)
+    )
+    assert changed.overall == replace(policy.overall, patch=Fraction(80))
+    assert changed.classes[2].thresholds.lines == 70
+    assert changed.classes[1].thresholds.min == 96
+
+
+def test_fail_under_class_named_with_a_dot(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", CLASS.replace('"critical"', '"api.v2"'))
+    policy = load_config(root=tmp_path).policy
+    assert apply_fail_under(policy, ["api.v2=50"]).classes[0].thresholds.min == 50
+    assert apply_fail_under(policy, ["api.v2.patch=50"]).classes[0].thresholds.patch == 50
+
+
 @pytest.mark.parametrize(
     ("option", "words"),
     [
+        ("critical.pach=90", ["unknown threshold 'pach'", "did you mean 'patch'"]),
+        ("critical.max_missing=3", ["unknown threshold 'max_missing'", "min, lines"]),
+        ("critcal.patch=90", ["no class named 'critcal'", "did you mean 'critical'"]),
         ("critcal=90", ["no class named 'critcal'", "did you mean 'critical'"]),
         ("critical=abc", ["'abc' is not a number"]),
         ("critical=1/3", ["'1/3' is not a number"]),

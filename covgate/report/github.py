@@ -60,14 +60,93 @@ def error_annotations(outcome: Outcome, prefix: str = "") -> list[str]:
             )
     for group in evaluation.failed_groups:
         for check in group.failed_checks:
-            errors.append(_check_error(group, check, outcome.precision, prefix))
+            if check.metric is Metric.PATCH and evaluation.diff is not None:
+                errors.append(_patch_error(group, check, outcome.precision, evaluation.diff.prefix))
+            else:
+                errors.append(_check_error(group, check, outcome.precision, prefix))
     errors.extend(_regression_errors(outcome, prefix))
+    errors.extend(patch_annotations(outcome)[0])
     if len(errors) > PER_LEVEL:
         more = len(errors) - (PER_LEVEL - 1)
         errors = errors[: PER_LEVEL - 1]
         summary = f"and {more} more missed thresholds: see the job summary"
         errors.append(command("error", summary, title="covgate"))
     return errors
+
+
+def warning_annotations(outcome: Outcome) -> list[str]:
+    """`::warning` lines for the uncovered changed lines outside the groups that miss their
+    patch threshold; at most PER_LEVEL, the last one saying how many more there are."""
+    warnings = patch_annotations(outcome)[1]
+    if len(warnings) > PER_LEVEL:
+        more = len(warnings) - (PER_LEVEL - 1)
+        summary = f"and {more} more uncovered changed ranges: see the job summary"
+        warnings = [*warnings[: PER_LEVEL - 1], command("warning", summary, title="covgate")]
+    return warnings
+
+
+def all_annotations(outcome: Outcome, prefix: str = "") -> list[str]:
+    """Every annotation: the errors, then the warnings."""
+    return [*error_annotations(outcome, prefix), *warning_annotations(outcome)]
+
+
+def patch_annotations(outcome: Outcome) -> tuple[list[str], list[str]]:
+    """(errors, warnings): one per range of uncovered changed lines and per changed line with
+    a branch never taken, at its file and lines, the path relative to the repository root
+    (so that it shows in the pull request's diff). Errors where the file's class, or overall,
+    misses its patch threshold."""
+    evaluation = outcome.evaluation
+    if evaluation is None or evaluation.diff is None:
+        return [], []
+    prefix = evaluation.diff.prefix
+    failing = {g.name for g in evaluation.classes if g.patch and not g.patch.passed}
+    overall = evaluation.overall.patch
+    overall_fails = overall is not None and not overall.passed
+    errors: list[str] = []
+    warnings: list[str] = []
+    for item in evaluation.files:
+        patch = item.patch
+        if patch is None:
+            continue
+        missed = overall_fails or item.class_name in failing
+        owner = item.class_name or "overall"
+        title = f"covgate: {owner} patch" + (" below target" if missed else "")
+        found = errors if missed else warnings
+        for start, end in _runs(patch.uncovered_lines):
+            shown = f"line {start}" if start == end else f"lines {start}-{end}"
+            found.append(
+                command("error" if missed else "warning",
+                        f"changed {shown} not run by the tests", file=prefix + item.file.path,
+                        line=start, endLine=end, title=title)
+            )  # fmt: skip
+        for line in patch.partial_lines:
+            found.append(
+                command("error" if missed else "warning",
+                        f"changed line {line}: a branch never taken",
+                        file=prefix + item.file.path, line=line, title=title)
+            )  # fmt: skip
+    return errors, warnings
+
+
+def _runs(lines: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(first, last) of each run of consecutive line numbers."""
+    runs: list[tuple[int, int]] = []
+    for line in lines:
+        if runs and runs[-1][1] == line - 1:
+            runs[-1] = (runs[-1][0], line)
+        else:
+            runs.append((line, line))
+    return runs
+
+
+def _patch_error(group: GroupResult, check: Check, precision: int, prefix: str) -> str:
+    """A missed patch threshold (its uncovered lines have their own annotations), or a changed
+    file that was not measured, at that file (`prefix`: the project in the repository)."""
+    message = text.check_message(group.name, check, precision)
+    title = f"covgate: {group.name} patch below target"
+    if check.path is None:
+        return command("error", message, title=title)
+    return command("error", message, file=prefix + check.path, title=title)
 
 
 def _check_error(group: GroupResult, check: Check, precision: int, prefix: str) -> str:
@@ -162,5 +241,5 @@ def render(
     outcome: Outcome, *, color: bool = False, width: int | None = None, verbosity: int = 0
 ) -> str:
     """The annotation lines, as `--report github:PATH` writes them."""
-    found = error_annotations(outcome)
+    found = all_annotations(outcome)
     return "\n".join(found) + "\n" if found else ""

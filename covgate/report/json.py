@@ -9,11 +9,13 @@ from typing import Any
 from covgate import __version__
 from covgate.model import (
     BaselineResult,
+    ClassifiedFile,
     Counts,
     Evaluation,
     Figure,
     GroupResult,
     Outcome,
+    PatchResult,
     RefResult,
     TestSummary,
 )
@@ -102,7 +104,7 @@ def _policy_ref(result: RefResult) -> dict[str, Any]:
 
 
 def _evaluation(evaluation: Evaluation) -> dict[str, Any]:
-    return {
+    found: dict[str, Any] = {
         "default_policy": evaluation.policy.is_default,
         "branch_measured": evaluation.branch_measured,
         "sources": list(evaluation.sources),
@@ -113,17 +115,48 @@ def _evaluation(evaluation: Evaluation) -> dict[str, Any]:
             **_counts(evaluation.unclassified.counts),
             "paths": [f.path for f in evaluation.unclassified.files],
         },
-        "files": [
-            {
-                "path": c.file.path,
-                "class": c.class_name,
-                "pattern": c.pattern,
-                **_counts(c.file.counts),
-                "missing_lines": list(c.file.missing_lines),
-                "partial_lines": list(c.file.partial_lines),
-            }
-            for c in evaluation.files
-        ],
+        "files": [_file(c, with_patch=evaluation.diff is not None) for c in evaluation.files],
+    }
+    diff = evaluation.diff
+    if diff is not None:
+        # Present only with a diff base (patch coverage); schema 1 readers lose nothing.
+        found["diff"] = {
+            "ref": diff.ref,
+            "merge_base": diff.base,
+            "repository_prefix": diff.prefix,
+            "changed_files": [path for path, _ in diff.files],
+        }
+        loose = evaluation.unclassified.patch
+        if loose is not None:
+            found["unclassified"]["patch"] = _patch(loose, None)
+    return found
+
+
+def _file(item: ClassifiedFile, *, with_patch: bool) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "path": item.file.path,
+        "class": item.class_name,
+        "pattern": item.pattern,
+        **_counts(item.file.counts),
+        "missing_lines": list(item.file.missing_lines),
+        "partial_lines": list(item.file.partial_lines),
+    }
+    if with_patch:
+        patch = item.patch
+        found["changed_lines"] = list(patch.changed_lines) if patch else []
+        found["uncovered_changed_lines"] = list(patch.uncovered_lines) if patch else []
+        found["partial_changed_lines"] = list(patch.partial_lines) if patch else []
+    return found
+
+
+def _patch(patch: PatchResult, threshold: Fraction | None) -> dict[str, Any]:
+    return {
+        "status": patch.status.value,
+        "files": len(patch.files),
+        **_counts(patch.counts),
+        "threshold": _number(threshold),
+        "passed": patch.passed,
+        "unmeasured": list(patch.unmeasured),
     }
 
 
@@ -178,6 +211,7 @@ def _group(group: GroupResult) -> dict[str, Any]:
         ]
         if not group.passed
         else [],
+        **({"patch": _patch(group.patch, limits.patch)} if group.patch is not None else {}),
     }
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 
-from covgate.model import Outcome, Status
+from covgate.model import Evaluation, Outcome, Status
 from covgate.report import regressions, text
 
 LIMIT = 1024 * 1024  # GitHub's limit for one step summary
 FILES_SHOWN = 5
 UNCLASSIFIED_SHOWN = 50
+PATCH_SHOWN = 100
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "`": "&#96;"}
 _BACKSLASHED = set("\\|*_[]~")
@@ -92,6 +93,7 @@ def lines(outcome: Outcome) -> list[str]:
                 )
         if misses:
             out.extend(["### What would make it pass", "", *misses, ""])
+        out.extend(patch_lines(evaluation, outcome.precision))
         loose = evaluation.unclassified.files
         if loose:
             count = text.plural(len(loose), "unclassified file", "unclassified files")
@@ -116,6 +118,36 @@ def _regressions(outcome: Outcome) -> list[str]:
         item = escape(line.text)
         out.append("  " * line.level + f"- {f'**{item}**' if line.level == 0 else item}")
     out.append("")
+    return out
+
+
+def patch_lines(evaluation: Evaluation, precision: int) -> list[str]:
+    """With a diff base: the patch table, then the uncovered changed lines per file."""
+    diff = evaluation.diff
+    if diff is None:
+        return []
+    heading = text.patch_heading(diff)
+    out = [f"### {escape(heading[:1].upper() + heading[1:])}", ""]
+    out.append("| " + " | ".join(text.COLUMNS) + " |")
+    out.append("|" + "|".join([":--", *["--:"] * 6, ":--", ":--"]) + "|")
+    for group in text.patch_groups(evaluation):
+        shown = [escape(cell) for cell in text.patch_row(group, precision)]
+        if group.patch is not None and not group.patch.passed:
+            shown[-1] = f"**{shown[-1]}**"
+        out.append("| " + " | ".join(shown) + " |")
+    out.append("")
+    gaps = text.patch_gap_files(evaluation)
+    if gaps:
+        out.extend(["**Uncovered changed lines**", ""])
+        out.extend(f"- {escape(f.path)}: {escape(text.patch_gaps(f))}" for f in gaps[:PATCH_SHOWN])
+        if len(gaps) > PATCH_SHOWN:
+            out.append(f"- and {len(gaps) - PATCH_SHOWN} more files (see the JSON report)")
+        out.append("")
+    overall = evaluation.overall.patch
+    if overall is not None and overall.unmeasured:
+        out.extend([f"- {escape(text.unmeasured_message(overall.unmeasured, PATCH_SHOWN))}", ""])
+    elif overall is not None and not gaps:
+        out.extend(["Every changed line that coverage.py measures was run.", ""])
     return out
 
 

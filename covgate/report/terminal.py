@@ -15,6 +15,7 @@ from covgate.report import regressions, text
 PLAIN_WIDTH = 120
 FILES_SHOWN = 5
 UNCLASSIFIED_SHOWN = 10
+PATCH_FILES_SHOWN = 20
 
 _STYLES = {
     Status.PASSED: "green",
@@ -49,6 +50,7 @@ def render(
     if evaluation is not None:
         if not quiet:
             _table(console, outcome, color)
+            _patch(console, outcome, color)
         if verbosity > 0:
             _files(console, outcome, color)
         for group in evaluation.classes:
@@ -98,6 +100,39 @@ def _table(console: Console, outcome: Outcome, color: bool) -> None:
         shown = [text.printable(cell) for cell in cells[:-1]]
         table.add_row(*shown, verdict, end_section=end_section)
     _print(console, table)
+
+
+def _patch(console: Console, outcome: Outcome, color: bool) -> None:
+    """With a diff base: the coverage of the changed lines per class, the uncovered changed
+    lines per file, and the changed files the data does not hold."""
+    evaluation = outcome.evaluation
+    assert evaluation is not None
+    if evaluation.diff is None:
+        return
+    _print(console, text.patch_heading(evaluation.diff), style="bold")
+    table = Table(box=box.SIMPLE_HEAVY if color else box.ASCII2)
+    for index, column in enumerate(text.COLUMNS):
+        table.add_column(column, justify="left" if index == 0 or index >= 7 else "right")
+    groups = text.patch_groups(evaluation)
+    for group in groups:
+        cells = text.patch_row(group, outcome.precision)
+        assert group.patch is not None
+        style = "bold red" if not group.patch.passed else "green" if cells[-1] else "dim"
+        table.add_row(*[text.printable(c) for c in cells[:-1]], Text(cells[-1], style=style),
+                      end_section=len(groups) > 1 and group is groups[-2])  # fmt: skip
+    _print(console, table)
+    for file in text.patch_gap_files(evaluation)[:PATCH_FILES_SHOWN]:
+        _print(console, f"    {file.path}: {text.patch_gaps(file)}")
+    more = len(text.patch_gap_files(evaluation)) - PATCH_FILES_SHOWN
+    if more > 0:
+        _print(
+            console, f"    and {text.plural(more, 'more file', 'more files')} (see the JSON report)"
+        )
+    overall = evaluation.overall.patch
+    if overall is not None and overall.unmeasured:
+        _print(
+            console, text.unmeasured_message(overall.unmeasured, UNCLASSIFIED_SHOWN), style="yellow"
+        )
 
 
 def _files(console: Console, outcome: Outcome, color: bool) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from covgate.model import (
     Check,
+    Diff,
     Evaluation,
     FileCoverage,
+    FilePatch,
     GroupResult,
     Metric,
     Outcome,
+    PatchStatus,
     Status,
     TestSummary,
     floor_percent,
@@ -42,6 +45,15 @@ _WHAT = {
     Metric.BRANCHES: ("branch", "branches"),
     Metric.PER_FILE: ("line or branch", "lines or branches"),
     Metric.MAX_MISSING: ("line or branch", "lines or branches"),
+    Metric.PATCH: ("changed line or branch", "changed lines or branches"),
+}
+
+PATCH_VERDICTS = {
+    PatchStatus.PASSED: "pass",
+    PatchStatus.FAILED: "FAIL",
+    PatchStatus.NO_CHANGES: "no changed lines",
+    PatchStatus.NOT_MEASURED: "FAIL: not measured",
+    PatchStatus.INFO: "",
 }
 
 
@@ -110,6 +122,11 @@ def check_message(name: str, check: Check, precision: int) -> str:
     """'critical 94.12 % < 95 %: cover 3 more lines or branches'."""
     one, many = _WHAT[check.metric]
     more = f"cover {check.needed} more {one if check.needed == 1 else many}"
+    if check.metric is Metric.PATCH and check.path is not None:
+        return (
+            f"{name} patch: {check.path} changed but not measured (absent from the coverage "
+            "data: never imported by the tests, or omitted?)"
+        )
     if check.metric is Metric.MAX_MISSING:
         return (
             f"{name}: {check.actual} uncovered lines and branches > max_missing "
@@ -122,6 +139,7 @@ def check_message(name: str, check: Check, precision: int) -> str:
         Metric.LINES: f"{name} lines",
         Metric.BRANCHES: f"{name} branches",
         Metric.PER_FILE: f"{name} file {check.path}",
+        Metric.PATCH: f"{name} patch",
     }[check.metric]
     return f"{label} {shown} % < {limit} %: {more}"
 
@@ -135,6 +153,69 @@ def file_gaps(file: FileCoverage) -> str:
     if file.partial_lines:
         parts.append(f"partial branches at {line_ranges(file.partial_lines)}")
     return "; ".join(parts)
+
+
+def patch_heading(diff: Diff) -> str:
+    """'patch coverage: lines changed since origin/main (merge base 1a2b3c4d5e6f)'."""
+    return f"patch coverage: lines changed since {diff.ref} (merge base {diff.base[:12]})"
+
+
+def patch_groups(evaluation: Evaluation) -> list[GroupResult]:
+    """The groups of the patch table: classes, unclassified files with changes, overall."""
+    groups = list(evaluation.classes)
+    loose = evaluation.unclassified.patch
+    if loose is not None and (loose.files or loose.unmeasured):
+        groups.append(evaluation.unclassified)
+    groups.append(evaluation.overall)
+    return groups
+
+
+def patch_row(group: GroupResult, precision: int) -> tuple[str, ...]:
+    """One row of the patch table, in the order of COLUMNS ('files': files with changes)."""
+    patch = group.patch
+    assert patch is not None
+    counts = patch.counts
+    limit = group.thresholds.patch
+    return (
+        group.name,
+        str(len(patch.files)),
+        str(counts.statements),
+        str(counts.missing_statements),
+        str(counts.branches),
+        str(counts.partial_branches),
+        f"{floor_percent(counts.ratio, precision)} %" if counts.total else "-",
+        f"{format_threshold(limit)} %" if limit is not None else "",
+        PATCH_VERDICTS[patch.status],
+    )
+
+
+def patch_gaps(file: FilePatch) -> str:
+    """'changed lines 12-14 not run; partial branches at 20'."""
+    parts = []
+    if file.uncovered_lines:
+        word = "line" if len(file.uncovered_lines) == 1 else "lines"
+        parts.append(f"changed {word} {line_ranges(file.uncovered_lines)} not run")
+    if file.partial_lines:
+        parts.append(f"partial branches at {line_ranges(file.partial_lines)}")
+    return "; ".join(parts)
+
+
+def patch_gap_files(evaluation: Evaluation) -> list[FilePatch]:
+    """The files with uncovered changed lines or partial changed branches, by path."""
+    overall = evaluation.overall.patch
+    if overall is None:
+        return []
+    return [f for f in overall.files if f.uncovered_lines or f.partial_lines]
+
+
+def unmeasured_message(paths: tuple[str, ...], limit: int) -> str:
+    shown = ", ".join(paths[:limit]) + (
+        f" and {len(paths) - limit} more" if len(paths) > limit else ""
+    )
+    return (
+        f"changed but not measured ({plural(len(paths), 'file', 'files')} absent from the "
+        f"coverage data): {shown}"
+    )
 
 
 def empty_message(group: GroupResult) -> str:
