@@ -336,6 +336,7 @@ def combine(
             root=opts.root,
             config=opts.config,
             fail_under=opts.fail_under,
+            diff_base=opts.diff_base,
             progress=progress,
             guards=guards,
         )

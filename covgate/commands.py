@@ -492,6 +492,7 @@ def combine(
     root: Path | None = None,
     config: Path | None = None,
     fail_under: Sequence[str] = (),
+    diff_base: str | None = None,
     progress: ProgressCallback | None = None,
     guards: Guards | None = None,
 ) -> Outcome:
@@ -503,6 +504,7 @@ def combine(
     policy = apply_fail_under(settings.policy, fail_under)
     coverage = analysis.coverage_settings(settings.root)
     prepared = regressions.prepare(settings, guards or Guards())
+    diff = changed_lines(settings, diff_base)
     with shards.opened(folders) as found:
         shards.verify(found, expect, _head(settings.root))
         tests_run = shards.results(found)
@@ -512,7 +514,7 @@ def combine(
     measurement = analysis.analyse(
         coverage.data_file, settings.root, sources=shown, progress=progress
     )
-    evaluation = evaluate(measurement, policy)
+    evaluation = evaluate(measurement, policy, diff)
     tests = shards.summary(tests_run, found)
     guarded = _no_regressions(prepared, settings, measurement, evaluation, tests.ok)
     return Outcome(
@@ -520,7 +522,12 @@ def combine(
         exit_code=guarded.exit_code,
         precision=_precision(settings, coverage),
         tests=tests,
-        notes=(*notes(settings, measurement, evaluation), shards.describe(found), *guarded.notes),
+        notes=(
+            *notes(settings, measurement, evaluation),
+            *patch_notes(policy, diff),
+            shards.describe(found),
+            *guarded.notes,
+        ),
         root=settings.root,
         baseline=guarded.baseline,
         policy_ref=guarded.policy_ref,

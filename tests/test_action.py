@@ -50,6 +50,7 @@ INPUTS = (
     "shard",
     "combine",
     "expect",
+    "diff-base",
     "summary",
     "annotations",
     "baseline",
@@ -681,6 +682,22 @@ HOSTILE_ARG = "$(touch pwned) `touch pwned` ; touch pwned"
             ["combine", "--fail-under", "overall=70", "--expect", "4", "--", "shards", "-odd name"],
             id="combine",
         ),
+        pytest.param(
+            {"diff-base": f"origin/{HOSTILE_ARG}", "fail-under": "critical.patch=100"},
+            [
+                "run",
+                "--fail-under",
+                "critical.patch=100",
+                f"--diff-base=origin/{HOSTILE_ARG}",
+                "--",
+            ],
+            id="diff-base",
+        ),
+        pytest.param(
+            {"diff-base": "-x", "data": ".coverage"},
+            ["check", "--diff-base=-x", "--", ".coverage"],
+            id="diff-base-never-an-option",
+        ),
     ],
 )
 def test_inputs_become_separate_arguments(
@@ -864,6 +881,44 @@ def test_action_fails_with_annotations_on_a_failing_project(
         assert int(command.properties["line"]) > 0
     # The commands a run prints itself are recognised: the fence really is in place.
     assert any(c.name == "stop-commands" for c in workflow_commands(run.log))
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=TIMEOUT)
+
+
+def test_action_annotates_uncovered_changed_lines(tmp_path: Path, action_python: Path) -> None:
+    workspace = tmp_path / "ws"
+    project = small_project(workspace / "service", POLICY + "patch = 100\n")
+    (workspace / ".gitignore").write_text(".coverage\n__pycache__/\n", encoding="utf-8")
+    git(workspace, "init", "-q", "-b", "main")
+    git(workspace, "add", "-A")
+    git(workspace, "-c", "user.email=d@e", "-c", "user.name=D", "commit", "-q", "-m", "base")
+    git(workspace, "checkout", "-q", "-b", "feature")
+    with (project / "app/auth/tokens.py").open("a", encoding="utf-8") as stream:
+        stream.write("\n\ndef revoke(token: str) -> bool:\n    return bool(token)\n")
+    with (project / "app/utils/text.py").open("a", encoding="utf-8") as stream:
+        stream.write("\n\ndef strip(text: str) -> str:\n    return text.strip()\n")
+    inputs = {
+        "python": str(action_python),
+        "working-directory": "service",
+        "diff-base": "main",
+        "pytest-args": "-p\nno:cacheprovider",
+    }
+    run = run_action(workspace, tmp_path / "temp", inputs)
+    assert [s.returncode for s in run.steps] == [0, 2], run.text()
+    check_outputs(run, passed=False, failed=["critical"])
+    shown = [
+        (c.name, repository_file(c, workspace), c.properties.get("line"), c.data)
+        for c in issued(run)
+        if "file" in c.properties
+    ]
+    assert shown == [
+        ("error", "service/app/auth/tokens.py", "18", "changed line 18 not run by the tests"),
+        ("warning", "service/app/utils/text.py", "14", "changed line 14 not run by the tests"),
+    ], run.text()
+    assert "### Patch coverage: lines changed since main" in run.summary
+    assert_summary_well_formed(run.summary)
 
 
 HOSTILE_NAMES = [

@@ -648,3 +648,26 @@ def test_the_readme_workflow_is_valid_and_complete(tmp_path: Path) -> None:
     assert "actions/cache/save" in uses["coverage"]
     inputs = yaml.safe_load((Path(__file__).parent.parent / "action.yml").read_text())["inputs"]
     assert {"shard", "combine", "expect"} <= set(inputs)
+
+
+@pytest.mark.slow
+def test_combine_gates_the_changed_lines(shard_set: Set, tmp_path: Path) -> None:
+    """--diff-base on combine as on run and check; run --shard refuses it (it does not gate)."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(shard_set.checkout, checkout)
+    with (checkout / "app/auth/tokens.py").open("a", encoding="utf-8") as stream:
+        stream.write("\n\ndef revoke(token: str) -> bool:\n    return bool(token)\n")
+    artifacts = str(shard_set.folders[1].parent)
+
+    code, output = in_process(checkout, "combine", artifacts, "--expect", "3",
+                              "--diff-base", "HEAD", "--fail-under", "critical.patch=100")  # fmt: skip
+
+    assert code == ExitCode.THRESHOLD_MISSED, output
+    assert "critical patch 0.00 % < 100 %: cover 2 more changed lines or branches" in output
+    assert "    app/auth/tokens.py: changed lines 17-18 not run" in output
+    code, output = in_process(checkout, "run", "--shard", "1/3", "--diff-base", "HEAD")
+    assert code == ExitCode.USAGE
+    assert output.splitlines()[-1] == (
+        "covgate: error: --shard does not gate: give --diff-base to covgate combine "
+        "(see covgate --help)"
+    )
