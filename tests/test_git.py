@@ -209,3 +209,19 @@ def test_no_changes(tmp_path: Path) -> None:
 )
 def test_unquote_file_names(quoted: bytes, name: bytes) -> None:
     assert git._unquote(quoted) == name
+
+
+def test_changed_lines_against_the_upstream(tmp_path: Path) -> None:
+    origin = make_repo(tmp_path / "origin")
+    commit_file(origin, "a.py", numbered(3))
+    clone = tmp_path / "clone"
+    sh(tmp_path, "clone", "-q", origin.as_uri(), "clone")
+    sh(clone, "config", "user.email", "dev@example.com")
+    sh(clone, "config", "user.name", "Dev")
+    sh(clone, "config", "commit.gpgsign", "false")
+    commit_file(clone, "a.py", numbered(4), "not pushed yet")
+
+    diff = git.changed_lines("@{upstream}", clone)  # what the pre-push hook documents
+
+    assert diff.files == (("a.py", (4,)),)
+    assert diff.base == sh(clone, "rev-parse", "origin/main")
