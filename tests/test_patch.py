@@ -746,3 +746,25 @@ def test_changed_files_missing_from_the_data_fail_loudly(
     assert [c["path"] for c in critical["checks"] if not c["passed"]] == critical["patch"][
         "unmeasured"
     ]
+
+
+@slow
+def test_a_pull_request_cannot_lower_its_own_patch_threshold(
+    branchy: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(branchy.top, copy)
+    root = copy / "proj"
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace("patch = 100", "patch = 0"))
+    data = str(root / "coverage.json")
+    code, lowered = covgate_json(capsys, root, "--diff-base", "main", data)
+    assert code == ExitCode.THRESHOLD_MISSED  # overall's patch threshold still misses
+    assert lowered["classes"][0]["patch"]["status"] == "not measured"  # tools/auth/helper.py
+
+    code, guarded = covgate_json(capsys, root, "--diff-base", "main", "--policy-ref", "main", data)
+
+    assert code == ExitCode.THRESHOLD_MISSED
+    at_ref = guarded["policy_ref"]["classes"][0]["patch"]
+    assert (at_ref["threshold"], at_ref["status"]) == (100.0, "failed")
+    assert at_ref["covered"] == lowered["classes"][0]["patch"]["covered"]
