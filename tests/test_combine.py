@@ -659,8 +659,8 @@ def test_combine_gates_the_changed_lines(shard_set: Set, tmp_path: Path) -> None
         stream.write("\n\ndef revoke(token: str) -> bool:\n    return bool(token)\n")
     artifacts = str(shard_set.folders[1].parent)
 
-    code, output = in_process(checkout, "combine", artifacts, "--expect", "3",
-                              "--diff-base", "HEAD", "--fail-under", "critical.patch=100")  # fmt: skip
+    gate = ("--diff-base", "HEAD", "--fail-under", "critical.patch=100")
+    code, output = in_process(checkout, "combine", artifacts, "--expect", "3", *gate)
 
     assert code == ExitCode.THRESHOLD_MISSED, output
     assert "critical patch 0.00 % < 100 %: cover 2 more changed lines or branches" in output
