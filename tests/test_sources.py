@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -364,6 +365,27 @@ def test_analysis_workers_start_with_default_signal_handling(large: Measured) ->
         assert caught & (_bit(signal.SIGTERM) | _bit(signal.SIGHUP) | _bit(signal.SIGINT)) == 0
         assert ignored & _bit(signal.SIGINT), "the main process stops the workers on Ctrl-C"
     assert multiprocessing.active_children() == []
+
+
+@slow
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork here"
+)
+def test_analysis_beside_another_thread_does_not_fork_it(large: Measured) -> None:
+    methods: list[str] = []
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # as a progress display's refresh thread
+    other.start()
+    try:
+        methods.append(analysis._context().get_start_method())
+        measurement = analysis.analyse(large.data[0], large.root, jobs=2)
+    finally:
+        stop.set()
+        other.join()
+
+    assert methods == ["forkserver"]
+    assert analysis._context().get_start_method() == "fork"
+    assert by_path(measurement) == large.expected
 
 
 @slow
