@@ -29,6 +29,8 @@ from covgate.paths import Resolver, working_directory
 if TYPE_CHECKING:
     from coverage import Coverage
 
+    from covgate.cache import AnalysisCache
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 ProgressCallback = Callable[[int, int], None]
 
@@ -198,13 +200,25 @@ def analyse(
     sources: tuple[str, ...] = (),
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
+    cache: bool = True,
 ) -> Measurement:
-    """Analyse every reported file of `data_file` once, in parallel when it pays."""
+    """Analyse every reported file of `data_file` once, in parallel when it pays; the source
+    analysis comes from the project's analysis cache unless `cache` is false."""
     morfs, branch = _reported_files(data_file, root)
     if not morfs:
         raise NothingToJudge(f"{', '.join(sources) or data_file}: no measured file to report on")
+    from covgate import cache as analysis_cache
+
+    opened = (
+        analysis_cache.open_cache(root, project_coverage(root))
+        if cache
+        else analysis_cache.Opened(None)
+    )
     jobs = jobs if jobs is not None else available_cpus()
-    tasks = [(str(data_file), str(root), morfs[i : i + CHUNK]) for i in range(0, len(morfs), CHUNK)]
+    tasks = [
+        (str(data_file), str(root), morfs[i : i + CHUNK], opened.cache)
+        for i in range(0, len(morfs), CHUNK)
+    ]
     results: list[FileCoverage] = []
     if jobs <= 1 or len(morfs) < PARALLEL_MIN_FILES:
         try:
@@ -233,7 +247,11 @@ def analyse(
         finally:
             pool.join()
     results.sort(key=lambda f: f.path)
-    return Measurement(files=tuple(results), branch_measured=branch, sources=sources)
+    if opened.cache is not None:
+        keep = (analysis_cache.entry_name(analysis_cache.relative(m, root)) for m in morfs)
+        analysis_cache.prune(opened.cache, keep)
+    notes = (opened.note,) if opened.note else ()
+    return Measurement(files=tuple(results), branch_measured=branch, sources=sources, notes=notes)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -298,20 +316,25 @@ def _reported_files(data_file: Path, root: Path) -> tuple[list[str], bool]:
 _WORKER: dict[tuple[str, str], Coverage] = {}
 
 
-def _analyse_chunk(task: tuple[str, str, Sequence[str]]) -> list[FileCoverage]:
+Task = tuple[str, str, Sequence[str], "AnalysisCache | None"]
+
+
+def _analyse_chunk(task: Task) -> list[FileCoverage]:
     from coverage.exceptions import CoverageException, NotPython
 
-    data_file, root, morfs = task
+    from covgate import cache as analysis_cache
+
+    data_file, root, morfs, cache = task
     if (data_file, root) not in _WORKER:
         _WORKER.clear()
         _WORKER[(data_file, root)] = _load(data_file, root)
     cov = _WORKER[(data_file, root)]
     resolver = Resolver(Path(root))
     found: list[FileCoverage] = []
-    with working_directory(Path(root)):
+    with working_directory(Path(root)), analysis_cache.connected(cov.get_data()):
         for morf in morfs:
             try:
-                analysis = cov._analyze(morf)
+                analysis = analysis_cache.analyse(cov, morf, cache)
             except NotPython:
                 if morf.endswith((".py", ".pyw")) and not cov.config.ignore_errors:
                     raise DataError(

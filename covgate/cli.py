@@ -140,6 +140,15 @@ def make_guards(baseline_file: Path | None, write_baseline: bool, policy_ref: st
     return Guards(baseline=baseline_file, write_baseline=write_baseline, policy_ref=policy_ref)
 
 
+def cache_option(command: F) -> F:
+    """--no-cache: analyse every source file afresh, neither reading nor writing .covgate/."""
+    return click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Analyse every source afresh (no .covgate/analysis cache).",
+    )(command)
+
+
 def make_options(
     *,
     root: Path | None,
@@ -197,6 +206,7 @@ class WorkersType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
     help="Run slice K of N (CI jobs), write covgate-shard-K-of-N/, do not gate.",
 )
 @regression_options
+@cache_option
 @common_options
 def run(
     pytest_args: tuple[str, ...],
@@ -206,6 +216,7 @@ def run(
     baseline_file: Path | None,
     write_baseline: bool,
     policy_ref: str | None,
+    no_cache: bool,
     **options: Any,
 ) -> int:
     """Run the test suite under coverage, then gate it.
@@ -230,6 +241,7 @@ def run(
             diff_base=opts.diff_base,
             workers=workers,
             quiet=max(-opts.verbosity, 0),
+            cache=not no_cache,
             stdout_to_stderr=opts.machine_stdout,
             announce=echo if opts.verbosity >= 0 else None,
             progress=progress,
@@ -273,12 +285,14 @@ def run_shard(
 @cli.command()
 @click.argument("data", nargs=-1, type=click.Path(path_type=Path))
 @regression_options
+@cache_option
 @common_options
 def check(
     data: tuple[Path, ...],
     baseline_file: Path | None,
     write_baseline: bool,
     policy_ref: str | None,
+    no_cache: bool,
     **options: Any,
 ) -> int:
     """Gate existing coverage data without running tests.
@@ -298,6 +312,7 @@ def check(
             config=opts.config,
             fail_under=opts.fail_under,
             diff_base=opts.diff_base,
+            cache=not no_cache,
             progress=progress,
             guards=guards,
         )

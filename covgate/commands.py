@@ -44,6 +44,7 @@ def check(
     config: Path | None = None,
     fail_under: Sequence[str] = (),
     diff_base: str | None = None,
+    cache: bool = True,
     progress: ProgressCallback | None = None,
     guards: Guards | None = None,
 ) -> Outcome:
@@ -57,7 +58,7 @@ def check(
         settings.root, coverage.data_file
     )
     measurement = sources.read_measurement(
-        files, settings.root, progress=progress, resolver=coverage.resolver
+        files, settings.root, progress=progress, resolver=coverage.resolver, cache=cache
     )
     evaluation = evaluate(measurement, policy, diff)
     stale = () if data else _stale_siblings(files, coverage.data_file)
@@ -192,6 +193,7 @@ def notes(settings: Config, measurement: Measurement, evaluation: Evaluation) ->
         settings.describe_source(),
         f"data: {', '.join(measurement.sources)} ({len(measurement.files)} files"
         f"{', branch coverage' if measurement.branch_measured else ', line coverage only'})",
+        *measurement.notes,
     ]
     outside = [f.path for f in measurement.files if paths.is_outside(f.path)]
     if outside:
@@ -298,6 +300,7 @@ def run(
     diff_base: str | None = None,
     workers: Workers | None = None,
     quiet: int = 0,
+    cache: bool = True,
     stdout_to_stderr: bool = False,
     announce: Callable[[str], None] | None = None,
     progress: ProgressCallback | None = None,
@@ -358,7 +361,7 @@ def run(
         shown = paths.show(coverage.data_file, settings.root)
         try:
             measurement = analysis.analyse(
-                private, settings.root, sources=(shown,), progress=progress
+                private, settings.root, sources=(shown,), progress=progress, cache=cache
             )
         finally:
             publish(private, coverage.data_file)

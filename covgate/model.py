@@ -153,6 +153,8 @@ class Measurement:
     branch_measured: bool
     sources: tuple[str, ...] = ()
     """Descriptions of the inputs, for the report (e.g. '.coverage (3 files combined)')."""
+    notes: tuple[str, ...] = ()
+    """What the reading found worth saying (e.g. that the analysis cache was off)."""
 
 
 @dataclass(frozen=True)

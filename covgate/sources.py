@@ -92,9 +92,11 @@ def read_measurement(
     *,
     progress: ProgressCallback | None = None,
     resolver: Resolver | None = None,
+    cache: bool = True,
 ) -> Measurement:
-    """Read and analyse `paths`, every file once. `resolver` maps the file names of reports
-    (give the one of the project's coverage.py settings, for its `[paths]`)."""
+    """Read and analyse `paths`, every file once (coverage.py data through the project's
+    analysis cache unless `cache` is false). `resolver` maps the file names of reports (give
+    the one of the project's coverage.py settings, for its `[paths]`)."""
     kinds = {path: sniff(path) for path in paths}
     coverage_files = [p for p, kind in kinds.items() if kind == COVERAGE]
     if coverage_files and len(coverage_files) != len(paths):
@@ -102,7 +104,9 @@ def read_measurement(
     if coverage_files:
         described = _describe(coverage_files, root)
         with analysis.combined(coverage_files, root) as data_file:
-            measurement = analysis.analyse(data_file, root, sources=(described,), progress=progress)
+            measurement = analysis.analyse(
+                data_file, root, sources=(described,), progress=progress, cache=cache
+            )
     else:
         measurement = _read_reports(kinds, resolver or Resolver(root))
     if not measurement.files:
