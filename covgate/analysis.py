@@ -18,10 +18,11 @@ import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from covgate.cores import Project
 from covgate.errors import ConfigError, DataError, NothingToJudge
 from covgate.model import FileCoverage, Measurement
 from covgate.paths import Resolver, working_directory
@@ -82,15 +83,26 @@ class CoverageSettings:
     """Its report precision when set above 0, else covgate's default of 2."""
     resolver: Resolver
     """Maps measured files to project paths, through its `[paths]` setting."""
+    measuring: Project = field(default_factory=Project)
+    """What the choice of coverage core depends on."""
 
 
 def coverage_settings(root: Path) -> CoverageSettings:
     config = project_coverage(root).config
     aliases = tuple((paths[0], *paths[1:]) for paths in config.paths.values() if paths)
+    env_core = os.environ.get("COVERAGE_CORE") or None
     return CoverageSettings(
         data_file=(root / config.data_file).resolve(),
         precision=config.precision if config.precision > 0 else DEFAULT_PRECISION,
         resolver=Resolver(root, aliases, config.relative_files),
+        measuring=Project(
+            env_core=env_core,
+            config_core=None if env_core else config.core,
+            timid=config.timid,
+            plugins=tuple(config.plugins),
+            dynamic_context=config.dynamic_context,
+            concurrency=tuple(config.concurrency),
+        ),
     )
 
 

@@ -216,6 +216,7 @@ def run(
     baseline_file: Path | None,
     write_baseline: bool,
     policy_ref: str | None,
+    *,
     no_cache: bool,
     **options: Any,
 ) -> int:
@@ -292,6 +293,7 @@ def check(
     baseline_file: Path | None,
     write_baseline: bool,
     policy_ref: str | None,
+    *,
     no_cache: bool,
     **options: Any,
 ) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from covgate import analysis, durations, git, paths, regressions, results, sources
+from covgate import analysis, cores, durations, git, paths, regressions, results, sources
 from covgate.analysis import ProgressCallback
 from covgate.classify import Classifier, pattern_usage
 from covgate.classify import explain as explain_path
@@ -322,12 +322,16 @@ def run(
     record = durations.load(settings.root)
     choice = durations.choose(settings.workers if workers is None else workers, record)
     selection = () if _selects_tests(extra_args, settings.root) else settings.tests
+    core = cores.choose(
+        settings.core, coverage.measuring, settings.branch, cores.Platform.current()
+    )
     plan = RunPlan(
         root=settings.root,
         pytest_args=(*selection, *settings.pytest_args, *["-q"] * quiet, *extra_args),
         workers=choice.workers,
         branch=settings.branch,
         stdout_to_stderr=stdout_to_stderr,
+        core=core.core,
     )
     if announce:
         announce(f"covgate: running pytest under coverage: {choice.reason}")
@@ -343,6 +347,8 @@ def run(
                 results.durations(session),
                 durations.RunRecord(choice.workers, result.wall, tests.total),
             )
+        measured = cores.measured_name(result.core) if result.core else None
+        run_notes = (cores.describe(measured, core),)
         data_files = sorted(result.data_folder.iterdir())
         if not data_files:
             if not tests_ok:
@@ -351,8 +357,9 @@ def run(
                     exit_code=ExitCode.TESTS_FAILED,
                     precision=shown_precision,
                     tests=tests,
-                    notes=(settings.describe_source(),),
+                    notes=(settings.describe_source(), *run_notes),
                     root=settings.root,
+                    coverage_core=measured,
                 )
             raise NothingToJudge("the test run produced no coverage data")
         private = folder / "combined" / coverage.data_file.name
@@ -375,11 +382,13 @@ def run(
         notes=(
             *notes(settings, measurement, evaluation),
             *patch_notes(policy, diff),
+            *run_notes,
             *guarded.notes,
         ),
         root=settings.root,
         baseline=guarded.baseline,
         policy_ref=guarded.policy_ref,
+        coverage_core=measured,
     )
 
 

@@ -13,6 +13,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
+from covgate.cores import AUTO as AUTO_CORE
+from covgate.cores import CORE_SETTINGS
 from covgate.errors import ConfigError
 from covgate.model import OVERALL, PathClass, Policy, Thresholds
 
@@ -74,6 +76,9 @@ class Config:
         """The baseline file: the configured one, else covgate-baseline.json in the root."""
         return self.root / (self.baseline or DEFAULT_BASELINE)
 
+    core: str = "auto"
+    """The coverage.py core of `covgate run`: "auto" (covgate picks), or one it pins."""
+
     def describe_source(self) -> str:
         if self.source is None:
             return "no configuration found: covgate's default policy applies"
@@ -81,8 +86,8 @@ class Config:
         return f"configuration: {where}{_display(self.source, self.root)}"
 
 
-_TOP_KEYS = ("tests", "pytest_args", "workers", "branch", "precision", "overall", "classes",
-             "baseline", "baseline_tolerance", "policy_ref", "diff_base")  # fmt: skip
+_TOP_KEYS = ("tests", "pytest_args", "workers", "branch", "precision", "core", "overall",
+             "classes", "baseline", "baseline_tolerance", "policy_ref", "diff_base")  # fmt: skip
 _THRESHOLD_KEYS = ("min", "lines", "branches", "per_file", "max_missing", "patch")
 _CLASS_KEYS = ("name", "paths", *_THRESHOLD_KEYS, "allow_empty")
 
@@ -284,6 +289,11 @@ def _build(table: Mapping[str, Any], path: Path, root: Path) -> Config:
         isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 6
     ):
         raise reader.fail("precision", f"expected a whole number from 0 to 6, got {precision!r}")
+    core = table.get("core", AUTO_CORE)
+    if core not in CORE_SETTINGS:
+        choices = ", ".join(f'"{c}"' for c in CORE_SETTINGS)
+        raise reader.fail("core", f"expected one of {choices}, got {_show(core)}")
+
     overall = DEFAULT_OVERALL
     if "overall" in table:
         overall_table = table["overall"]
@@ -322,6 +332,7 @@ def _build(table: Mapping[str, Any], path: Path, root: Path) -> Config:
         baseline_tolerance=reader.percent(table, "baseline_tolerance") or Fraction(0),
         policy_ref=_name(reader, table, "policy_ref", 'a git reference, e.g. "origin/main"'),
         diff_base=_name(reader, table, "diff_base", 'a git reference, e.g. "origin/main"'),
+        core=core,
     )
 
 

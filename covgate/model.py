@@ -503,6 +503,9 @@ class Outcome:
     root: Path | None = None
     baseline: BaselineResult | None = None
     policy_ref: RefResult | None = None
+    coverage_core: str | None = None
+    """The coverage.py core that measured a run ("sysmon", "ctrace", "pytrace"); None when
+    unknown (`check` gates data measured elsewhere)."""
 
 
 # --- display of exact numbers -----------------------------------------------------------------

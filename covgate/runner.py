@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from covgate._child import CHILD_SPEC, RESULTS
+from covgate._child import CHILD_CORE, CHILD_SPEC, RESULTS
 from covgate.errors import CovgateError, ExitCode
 
 GRACE_SECONDS = 5.0
@@ -59,6 +59,8 @@ class RunPlan:
     branch: bool
     stdout_to_stderr: bool = False
     """Stream pytest's output to standard error (when a machine format owns stdout)."""
+    core: str | None = None
+    """The coverage.py core for every process of the run; None: coverage.py's own choice."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class RunResult:
     """Where the run's parallel coverage data files are (private to this run)."""
     results: Path
     """Where covgate's plugin recorded the session (read with covgate.results.load)."""
+    core: str | None = None
+    """The tracer class coverage.py measured with (e.g. "SysMonitor"), when known."""
 
 
 def pytest_argv(plan: RunPlan) -> list[str]:
@@ -115,6 +119,8 @@ def run_pytest(plan: RunPlan, folder: Path) -> RunResult:
     env = dict(os.environ)
     env[CHILD_SPEC] = os.pathsep.join([str(data_folder / ".coverage"), "1" if plan.branch else "0"])
     env[RESULTS] = str(results)
+    core_file = folder / "core"
+    env[CHILD_CORE] = os.pathsep.join([plan.core or "", str(core_file)])
     command = [sys.executable, "-m", "covgate._child", *pytest_argv(plan)]
     stdout = sys.stderr if plan.stdout_to_stderr else None
     sys.stdout.flush()
@@ -141,7 +147,11 @@ def run_pytest(plan: RunPlan, folder: Path) -> RunResult:
         _stop_watchdog(watchdog)
     if received:
         raise Interrupted("interrupted: pytest and its workers were stopped")
-    return RunResult(returncode, time.monotonic() - start, data_folder, results)
+    try:
+        core: str | None = core_file.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        core = None
+    return RunResult(returncode, time.monotonic() - start, data_folder, results, core)
 
 
 def _wait(process: subprocess.Popen[bytes], received: Sequence[int]) -> int:

@@ -72,4 +72,5 @@ def outcome(with_tests: bool = False) -> Outcome:
         precision=2,
         tests=tests,
         notes=("configuration: [tool.covgate] in pyproject.toml",),
+        coverage_core="ctrace" if with_tests else None,
     )

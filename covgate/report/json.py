@@ -38,6 +38,7 @@ def document(outcome: Outcome) -> dict[str, Any]:
         "exit_code": outcome.exit_code,
         "precision": outcome.precision,
         "notes": list(outcome.notes),
+        "coverage_core": outcome.coverage_core,
     }
     if evaluation is not None:
         doc.update(_evaluation(evaluation))
