@@ -379,6 +379,22 @@ def test_no_cache_neither_reads_nor_writes(project: Path) -> None:
     assert_equals_coverage(found, project)
 
 
+@slow
+def test_an_unchecked_coverage_release_is_analysed_without_the_cache(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import coverage as coverage_module
+
+    monkeypatch.setattr(cache, "VERIFIED_BELOW", coverage_module.version_info[:2])
+    found = analysed(project)
+    assert found.notes == (
+        f"analysis cache off: not yet checked against coverage.py {coverage_module.__version__}; "
+        "every file is analysed afresh",
+    )
+    assert not (project / ".covgate").exists()
+    assert_equals_coverage(found, project)
+
+
 # --- pruning ----------------------------------------------------------------------------------
 
 
