@@ -2,7 +2,8 @@
 
 The counts are coverage.py's own (`Analysis.numbers`), after the project's coverage.py
 configuration: include/omit, exclusions, `[paths]` remapping. Parsing the sources dominates
-the cost, so a large measurement is analysed in worker processes. Each worker builds its own
+the cost: covgate.cache keeps each source's static analysis across runs, and a large
+measurement is analysed in worker processes. Each worker builds its own
 `coverage.Coverage` after the fork: coverage.py erases a data file that a forked process
 reaches through an inherited object.
 """

@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 
 from covgate import analysis, cache
+from covgate.cli import main
 from covgate.model import Counts, FileCoverage, Measurement
+from tests.helpers import POLICY, small_project
 from tests.sources_fixtures import (
     PYPROJECT,
     clean_env,
@@ -393,6 +395,26 @@ def test_an_unchecked_coverage_release_is_analysed_without_the_cache(
     )
     assert not (project / ".covgate").exists()
     assert_equals_coverage(found, project)
+
+
+@slow
+def test_check_uses_the_cache_unless_told_not_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = small_project(tmp_path, POLICY)
+    measure(root)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    assert main(["check", "--no-cache", "--report", "json:afresh.json"]) == 0
+    assert not (root / ".covgate").exists()
+    assert main(["check", "--report", "json:cold.json"]) == 0
+    assert main(["check", "--report", "json:warm.json"]) == 0
+    capfd.readouterr()
+    assert len(list((root / cache.FOLDER).glob("*.json"))) == 6
+    afresh, cold, warm = (read_json(root / f"{n}.json") for n in ("afresh", "cold", "warm"))
+    assert afresh["files"] == cold["files"] == warm["files"]
+    assert afresh["overall"] == cold["overall"] == warm["overall"]
 
 
 # --- pruning ----------------------------------------------------------------------------------

@@ -233,11 +233,13 @@ def test_the_core_measures_every_xdist_worker_and_the_users_choice_wins(project:
     pyproject.write_text(
         pyproject.read_text().replace("workers = 0", 'workers = 0\ncore = "pytrace"')
     )
-    pinned = run_json(project, "-n", "2")
+    pinned = run_json(project, "-n", "2", "--no-cache")
+    assert not (project / ".covgate" / "analysis").exists()
     assert pinned["coverage_core"] == "pytrace"
     assert tracers(project) == {"main": "pytrace", "gw0": "pytrace", "gw1": "pytrace"}
     env = {**clean_env(), "COVERAGE_CORE": "ctrace"}
     chosen = run_json(project, "-n", "2", env=env)
+    assert len(list((project / ".covgate" / "analysis").glob("*.json"))) == 6
     assert chosen["coverage_core"] == "ctrace"
     assert tracers(project) == {"main": "ctrace", "gw0": "ctrace", "gw1": "ctrace"}
     assert "coverage core: ctrace (COVERAGE_CORE=ctrace (as set))" in chosen["notes"]  # type: ignore[operator]
