@@ -58,6 +58,10 @@ SUITES = {
     "more-itertools": Suite("more-itertools", "10.5.0", "more_itertools", "tests"),
     "boltons": Suite("boltons", "26.2.0", "boltons", "tests"),
 }
+# The default suite (bench_shards.py uses it too).
+PACKAGE = "more-itertools"
+VERSION = SUITES[PACKAGE].version
+MODULE = SUITES[PACKAGE].module
 
 
 def coveragerc(suite: Suite, branch: bool) -> str:
@@ -77,9 +81,10 @@ def env() -> dict[str, str]:
     return clean
 
 
-def prepare(suite: Suite, folder: Path | None = None, *, branch: bool = True) -> Path:
-    """The suite's sdist, unpacked once (into `folder` when given), with a coverage.py and a
-    covgate configuration."""
+def prepare(suite: Suite | None = None, folder: Path | None = None, *, branch: bool = True) -> Path:
+    """The suite's sdist (default: more-itertools), unpacked once (into `folder` when given),
+    with a coverage.py and a covgate configuration."""
+    suite = suite or SUITES[PACKAGE]
     source = suite.folder
     if not source.is_dir():
         WORK.mkdir(parents=True, exist_ok=True)
@@ -100,6 +105,12 @@ def prepare(suite: Suite, folder: Path | None = None, *, branch: bool = True) ->
     (project / ".coveragerc").write_text(coveragerc(suite, branch))
     (project / "covgate.toml").write_text(covgate_toml(suite, branch))
     return project
+
+
+def clean(project: Path) -> None:
+    """No analysis cache, no recorded durations, no data: as a fresh checkout."""
+    shutil.rmtree(project / ".covgate", ignore_errors=True)
+    clean_data(project)
 
 
 def clean_data(project: Path) -> None:

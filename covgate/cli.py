@@ -216,7 +216,6 @@ def run(
     baseline_file: Path | None,
     write_baseline: bool,
     policy_ref: str | None,
-    *,
     no_cache: bool,
     **options: Any,
 ) -> int:
