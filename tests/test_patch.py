@@ -768,3 +768,19 @@ def test_a_pull_request_cannot_lower_its_own_patch_threshold(
     at_ref = guarded["policy_ref"]["classes"][0]["patch"]
     assert (at_ref["threshold"], at_ref["status"]) == (100.0, "failed")
     assert at_ref["covered"] == lowered["classes"][0]["patch"]["covered"]
+
+
+def test_git_not_installed_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "project"
+    write_files(root, {"pyproject.toml": POLICY})
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # a machine without git
+
+    code, out, err = run_main(capsys, "check", "-C", str(root), "--diff-base", "main")
+
+    assert code == ExitCode.USAGE
+    assert err == "covgate: error: git is not installed (or not on PATH): it is needed here\n"
+    assert out == ""
