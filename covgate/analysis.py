@@ -86,12 +86,16 @@ class CoverageSettings:
     """Maps measured files to project paths, through its `[paths]` setting."""
     measuring: Project = field(default_factory=Project)
     """What the choice of coverage core depends on."""
+    selects_files: bool = True
+    """Whether it names what to measure or report (source, source_pkgs, source_dirs, include)."""
 
 
 def coverage_settings(root: Path) -> CoverageSettings:
     config = project_coverage(root).config
     aliases = tuple((paths[0], *paths[1:]) for paths in config.paths.values() if paths)
     env_core = os.environ.get("COVERAGE_CORE") or None
+    selects = (config.source, config.source_pkgs, config.source_dirs, config.run_include,
+               config.report_include)  # fmt: skip
     return CoverageSettings(
         data_file=(root / config.data_file).resolve(),
         precision=config.precision if config.precision > 0 else DEFAULT_PRECISION,
@@ -104,6 +108,7 @@ def coverage_settings(root: Path) -> CoverageSettings:
             dynamic_context=config.dynamic_context,
             concurrency=tuple(config.concurrency),
         ),
+        selects_files=any(selects),
     )
 
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -160,7 +161,7 @@ def make_options(
     quiet: int,
     verbose: int,
 ) -> Options:
-    targets = tuple(parse_report(r) for r in reports) or (ReportTarget("terminal", None),)
+    targets = tuple(parse_report(r) for r in reports)
     to_stdout = [t.format for t in targets if t.path is None and t.format != "github"]
     if len(to_stdout) > 1:
         raise click.BadParameter(
@@ -168,6 +169,8 @@ def make_options(
             "a path (FORMAT:PATH)",
             param_hint="--report",
         )
+    if not to_stdout:  # report files add to the terminal report, they never replace it
+        targets = (ReportTarget("terminal", None), *targets)
     return Options(
         root=root,
         config=config,
@@ -368,7 +371,10 @@ def gate(opts: Options, work: Callable[[Progress, Echo], Outcome]) -> int:
     stream = sys.stderr if opts.machine_stdout else sys.stdout
 
     def echo(line: str) -> None:
-        click.echo(line, file=stream)
+        if stream is sys.stdout:
+            emit(line)
+        else:
+            click.echo(line, file=stream)
 
     env = os.environ
     if not actions.active(env, [t.format for t in opts.reports]):
@@ -393,7 +399,7 @@ def explain(paths: tuple[str, ...], root: Path | None, config: Path | None) -> i
     """Which class claims each PATH, by which pattern."""
     from covgate import commands
 
-    click.echo(commands.explain(paths, root=root, config=config), nl=False)
+    emit(commands.explain(paths, root=root, config=config), nl=False)
     return ExitCode.OK
 
 
@@ -404,7 +410,7 @@ def classes(data: tuple[Path, ...], root: Path | None, config: Path | None) -> i
     """The classes, their files, and patterns that match nothing or are shadowed."""
     from covgate import commands
 
-    click.echo(commands.classes(data, root=root, config=config), nl=False)
+    emit(commands.classes(data, root=root, config=config), nl=False)
     return ExitCode.OK
 
 
@@ -449,38 +455,78 @@ def init_command(root: Path | None, force: bool) -> int:
 
     Into pyproject.toml when the project has one, else covgate.toml.
     """
-    from covgate.init import init
+    from covgate.init import init, summary
 
     result = init(root or Path.cwd(), force=force)
-    click.echo(f"wrote the covgate configuration to {result.path}")
-    for proposal in result.proposals:
-        paths = ", ".join(proposal.paths)
-        click.echo(f"  {proposal.name}: min {proposal.minimum} %, {proposal.files} files ({paths})")
-    if not result.proposals:
-        click.echo("  no auth, payments, services or utils folders found: overall only")
-    click.echo("  overall: min 90 %")
+    for line in summary(result):
+        emit(line)
     return ExitCode.OK
 
 
 def write_reports(outcome: Outcome, opts: Options) -> None:
+    """The report files first (each whole or not at all), then the report on standard output."""
     from covgate.report import renderer
 
     for target in opts.reports:
-        if target.format == "github" and target.path is None:
-            continue  # GitHub mode: see gate()
-        render = renderer(target.format)
-        if target.path is None:
+        if target.path is not None:
+            text = renderer(target.format)(
+                outcome, color=False, width=None, verbosity=opts.verbosity
+            )
+            try:
+                write_atomically(target.path, text)
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                raise CovgateError(
+                    f"--report {target.format}:{target.path}: cannot write it: {reason}"
+                ) from None
+    for target in opts.reports:
+        if target.path is None and target.format != "github":  # GitHub mode: see gate()
             color = opts.color and target.format == "terminal"
             width = shutil.get_terminal_size().columns if color else None
-            text = render(outcome, color=color, width=width, verbosity=opts.verbosity)
-            click.echo(text, nl=False, color=color)
-            continue
-        text = render(outcome, color=False, width=None, verbosity=opts.verbosity)
-        try:
-            target.path.parent.mkdir(parents=True, exist_ok=True)
-            target.path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CovgateError(f"--report {target.format}:{target.path}: {exc.strerror}") from None
+            text = renderer(target.format)(
+                outcome, color=color, width=width, verbosity=opts.verbosity
+            )
+            emit(text, nl=False, color=color)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `path` whole or not at all: a temporary file in the same folder, then a rename.
+    The file gets the permissions a new file gets (the umask's), not the temporary file's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def emit(text: str, *, nl: bool = True, color: bool | None = None) -> None:
+    """Write to standard output; a failed write (a full disk, a closed pipe) is one line on
+    standard error and exit 3, never a traceback."""
+    try:
+        click.echo(text, nl=nl, color=color)
+    except OSError as exc:
+        _discard_stdout()
+        reason = exc.strerror or str(exc)
+        raise CovgateError(f"cannot write to standard output: {reason}") from None
+
+
+def _discard_stdout() -> None:
+    """Send what is left in stdout's buffer to the null device, so that the interpreter's
+    last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 @contextmanager

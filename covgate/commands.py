@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from covgate.classify import explain as explain_path
 from covgate.config import Config, Workers, apply_fail_under, load_config
 from covgate.errors import ConfigError, DataError, ExitCode, NothingToJudge
 from covgate.evaluate import evaluate, exit_code
-from covgate.init import python_files
+from covgate.init import is_test_file, package_roots, python_files
 from covgate.model import (
     BaselineResult,
     Diff,
@@ -68,7 +69,7 @@ def check(
         exit_code=guarded.exit_code,
         precision=_precision(settings, coverage),
         notes=(
-            *notes(settings, measurement, evaluation),
+            *notes(settings, measurement, evaluation, coverage),
             *patch_notes(policy, diff),
             *stale,
             *guarded.notes,
@@ -187,8 +188,13 @@ def _stale_siblings(paths: Sequence[Path], main: Path) -> tuple[str, ...]:
     )
 
 
-def notes(settings: Config, measurement: Measurement, evaluation: Evaluation) -> tuple[str, ...]:
-    """Where the policy and the data came from, for the top of every report."""
+def notes(
+    settings: Config,
+    measurement: Measurement,
+    evaluation: Evaluation,
+    coverage: analysis.CoverageSettings,
+) -> tuple[str, ...]:
+    """Where the policy and the data came from, for the top of every report; what looks wrong."""
     found = [
         settings.describe_source(),
         f"data: {', '.join(measurement.sources)} ({len(measurement.files)} files"
@@ -202,6 +208,8 @@ def notes(settings: Config, measurement: Measurement, evaluation: Evaluation) ->
             f"{settings.root} (e.g. {outside[0]}): is this data of another project or machine? "
             "coverage.py's [paths] setting maps them"
         )
+    if not coverage.selects_files:
+        found.extend(_measured_tests(measurement))
     for group in evaluation.classes:
         if group.files and group.counts.total == 0:
             found.append(
@@ -209,6 +217,22 @@ def notes(settings: Config, measurement: Measurement, evaluation: Evaluation) ->
                 "cover in them (its code moved elsewhere?)"
             )
     return tuple(found)
+
+
+def _measured_tests(measurement: Measurement) -> list[str]:
+    """A warning when test files are measured because coverage.py was not told what to measure:
+    they then count in overall (and in any class whose globs they match)."""
+    paths = [f.path for f in measurement.files]
+    tests = [p for p in paths if is_test_file(p)]
+    if not tests:
+        return []
+    packages = package_roots(paths) or ["your_package"]
+    counted = f"{len(tests)} test files are" if len(tests) > 1 else "1 test file is"
+    return [
+        f"warning: {counted} measured and counted in overall (e.g. {tests[0]}): coverage.py "
+        "has no source or include setting; to gate your code alone, set "
+        f"[tool.coverage.run] source = {json.dumps(packages)}"
+    ]
 
 
 def explain(names: Sequence[str], *, root: Path | None, config: Path | None) -> str:
@@ -380,7 +404,7 @@ def run(
         precision=shown_precision,
         tests=tests,
         notes=(
-            *notes(settings, measurement, evaluation),
+            *notes(settings, measurement, evaluation, coverage),
             *patch_notes(policy, diff),
             *run_notes,
             *guarded.notes,

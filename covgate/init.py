@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import configparser
 import json
+import math
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 
 from covgate.config import CONFIG_FILE, PYPROJECT, load_config, parse_toml
-from covgate.errors import ConfigError
+from covgate.errors import ConfigError, NothingToJudge
+from covgate.model import floor_percent
 
 # Folder or module names that suggest each class, in the order the classes are written.
 KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -25,7 +30,8 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 MINIMUMS = {"critical": 95, "business": 95, "utils": 85}
 OVERALL = 90
-TEST_FOLDERS = ("tests", "test")
+TEST_FOLDERS = ("tests", "test", "testing")
+COMMENT = "# covgate: a coverage threshold for each class of code (first matching class wins)."
 SKIPPED = {"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "env"}
 
 
@@ -35,6 +41,8 @@ class Proposal:
     paths: tuple[str, ...]
     minimum: int
     files: int
+    today: Fraction | None = None
+    """The class's coverage in the existing data (a fraction of 1), when there is data."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,78 @@ class InitResult:
     path: Path
     proposals: tuple[Proposal, ...]
     tests: tuple[str, ...]
+    overall: Proposal
+    pytest_testpaths: tuple[str, ...] = ()
+    """pytest's own testpaths, kept (then `tests` is empty)."""
+    source: tuple[str, ...] = ()
+    """The packages proposed as coverage.py's `source`."""
+    source_written: bool = False
+    """Whether `source` was written (into pyproject.toml), or is only a suggestion."""
+    data: str | None = None
+    """The coverage data today's figures come from, if any."""
+
+
+def lowered(proposal: Proposal) -> Proposal:
+    """The class's minimum at the lower of its default and today's figure, rounded down to a
+    whole number: a new gate passes on the day it is written."""
+    if proposal.today is None:
+        return proposal
+    today = math.floor(proposal.today * 100)
+    return replace(proposal, minimum=min(proposal.minimum, today))
+
+
+def pytest_testpaths(root: Path) -> tuple[str, ...] | None:
+    """pytest's own `testpaths`, from the file pytest takes its configuration from in `root`
+    (the first of pytest.toml, .pytest.toml, pytest.ini, .pytest.ini, pyproject.toml, tox.ini,
+    setup.cfg that configures pytest); None when that file sets none."""
+    for name in ("pytest.toml", ".pytest.toml"):
+        if (root / name).is_file():
+            table = _toml(root / name).get("pytest", {})
+            return _paths(table.get("testpaths") if isinstance(table, dict) else None)
+    for name in ("pytest.ini", ".pytest.ini"):
+        if (root / name).is_file():
+            return _ini_paths(root / name, "pytest", required=False) or None
+    if (root / PYPROJECT).is_file():
+        tool = _toml(root / PYPROJECT).get("tool", {})
+        pytest = tool.get("pytest") if isinstance(tool, dict) else None
+        if isinstance(pytest, dict):
+            native = {k: v for k, v in pytest.items() if k != "ini_options"}
+            table = pytest.get("ini_options") if "ini_options" in pytest else native
+            return _paths(table.get("testpaths") if isinstance(table, dict) else None)
+    for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+        found = _ini_paths(root / name, section, required=True)
+        if found is not None:
+            return found or None
+    return None
+
+
+def _toml(path: Path) -> dict[str, object]:
+    try:
+        document = parse_toml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return document or {}
+
+
+def _paths(value: object) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        return tuple(value.split()) or None
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value) or None
+    return None
+
+
+def _ini_paths(path: Path, section: str, *, required: bool) -> tuple[str, ...] | None:
+    """The testpaths of `section` (an empty tuple when unset); None when the file does not
+    configure pytest (no such file, or, when `required`, no such section)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+    if not parser.has_section(section):
+        return None if required or not path.is_file() else ()
+    return tuple(parser.get(section, "testpaths", fallback="").split())
 
 
 def python_files(root: Path, *, skip_top: tuple[str, ...] = ()) -> list[str]:
@@ -58,6 +138,37 @@ def python_files(root: Path, *, skip_top: tuple[str, ...] = ()) -> list[str]:
         )
         found.extend((base / f).as_posix() for f in sorted(files) if f.endswith(".py"))
     return found
+
+
+def is_test_file(path: str) -> bool:
+    """Whether a project path is test code: under a test folder, or named as pytest collects
+    tests (test_*.py, *_test.py), or a conftest.py."""
+    *folders, name = path.split("/")
+    return (
+        any(folder in TEST_FOLDERS for folder in folders)
+        or name == "conftest.py"
+        or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
+    )
+
+
+def package_roots(paths: Iterable[str], root: Path | None = None) -> list[str]:
+    """The top-level folders holding the non-test files among `paths`, as coverage.py's
+    `source` takes them: 'app', or 'src/app' in a src layout. Files at the top level and
+    absolute paths count for none; with `root`, only folders with an __init__.py count."""
+    found: list[str] = []
+    for path in paths:
+        parts = path.split("/")
+        if path.startswith("/") or is_test_file(path):
+            continue
+        if parts[0] == "src" and len(parts) > 2:
+            top = "/".join(parts[:2])
+        elif len(parts) > 1:
+            top = parts[0]
+        else:
+            continue
+        if top not in found and (root is None or (root / top / "__init__.py").is_file()):
+            found.append(top)
+    return sorted(found)
 
 
 def survey(root: Path) -> tuple[list[Proposal], tuple[str, ...]]:
@@ -92,13 +203,20 @@ def _matches(path: str, patterns: list[str]) -> bool:
     return False
 
 
-def render(proposals: list[Proposal], tests: tuple[str, ...], *, pyproject: bool) -> str:
+def render(
+    proposals: Sequence[Proposal],
+    tests: tuple[str, ...],
+    *,
+    pyproject: bool,
+    overall: Proposal | None = None,
+) -> str:
     prefix = "tool.covgate" if pyproject else ""
+    overall = overall or Proposal("overall", (), OVERALL, 0)
 
     def table(name: str) -> str:
         return ".".join(p for p in (prefix, name) if p)
 
-    lines = ["# covgate: a coverage threshold for each class of code (first matching class wins)."]
+    lines = [COMMENT]
     if pyproject:
         lines.append("[tool.covgate]")
     if tests:
@@ -106,7 +224,7 @@ def render(proposals: list[Proposal], tests: tuple[str, ...], *, pyproject: bool
     lines.append("branch = true")
     if not proposals:
         lines.append("classes = []  # no auth, payments, services or utils code found yet")
-    lines.extend(["", f"[{table('overall')}]", f"min = {OVERALL}"])
+    lines.extend(["", f"[{table('overall')}]", _minimum(overall)])
     for proposal in proposals:
         lines.extend(
             [
@@ -114,17 +232,61 @@ def render(proposals: list[Proposal], tests: tuple[str, ...], *, pyproject: bool
                 f"[[{table('classes')}]]",
                 f"name = {json.dumps(proposal.name)}",
                 f"paths = {json.dumps(list(proposal.paths))}",
-                f"min = {proposal.minimum}",
+                _minimum(proposal),
             ]
         )
     return "\n".join(lines) + "\n"
+
+
+def _minimum(proposal: Proposal) -> str:
+    line = f"min = {proposal.minimum}"
+    if proposal.today is not None and proposal.minimum < _default(proposal.name):
+        line += (
+            f"  # today's figure ({floor_percent(proposal.today, 2)} %), below the default "
+            f"{_default(proposal.name)}: raise it as coverage grows"
+        )
+    return line
+
+
+def _default(name: str) -> int:
+    return MINIMUMS.get(name, OVERALL)
+
+
+def with_coverage_source(text: str, packages: Sequence[str]) -> str | None:
+    """pyproject.toml's text with `source` set in [tool.coverage.run] (added when missing);
+    None when that cannot be done cleanly (the table written with dotted keys)."""
+    line = f"source = {json.dumps(list(packages))}\n"
+    document = parse_toml(text)
+    if document is None:
+        return None
+    tool = document.get("tool", {})
+    coverage = tool.get("coverage", {}) if isinstance(tool, dict) else {}
+    if not isinstance(coverage, dict) or "run" not in coverage:
+        updated = (
+            text.rstrip("\n") + ("\n\n" if text.strip() else "") + "[tool.coverage.run]\n" + line
+        )
+    else:
+        lines = text.splitlines(keepends=True)
+        for index, current in enumerate(lines):
+            header = _HEADER.match(current)
+            if header and header.group(1).replace('"', "").replace(" ", "") == "tool.coverage.run":
+                lines.insert(index + 1, line)
+                break
+        else:
+            return None
+        updated = "".join(lines)
+    parsed = parse_toml(updated)
+    if parsed is None or parsed["tool"]["coverage"]["run"].get("source") != list(packages):
+        return None
+    return updated
 
 
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
 
 def without_covgate_tables(text: str) -> str:
-    """pyproject.toml's text without its [tool.covgate…] tables (for --force)."""
+    """pyproject.toml's text without its [tool.covgate…] tables and the comment covgate writes
+    above them (for --force)."""
     kept: list[str] = []
     dropping = False
     for line in text.splitlines(keepends=True):
@@ -132,20 +294,58 @@ def without_covgate_tables(text: str) -> str:
         if header:
             name = header.group(1).replace('"', "").replace(" ", "")
             dropping = name == "tool.covgate" or name.startswith("tool.covgate.")
-        if not dropping:
+        if not dropping and line.rstrip("\r\n") != COMMENT:
             kept.append(line)
     return "".join(kept)
 
 
+def todays_figures(
+    root: Path, proposals: Sequence[Proposal], packages: Sequence[str], data_file: Path
+) -> tuple[list[Proposal], Proposal, str | None]:
+    """The proposals with today's figure of each class in the existing coverage data (only the
+    files under `packages`, when given), and overall; unchanged when there is no data."""
+    from covgate import sources
+    from covgate.evaluate import evaluate
+    from covgate.model import Measurement, PathClass, Policy, Thresholds
+
+    overall = Proposal("overall", (), OVERALL, 0)
+    try:
+        paths = sources.default_data(root, data_file)
+        measurement = sources.read_measurement(paths, root)
+    except NothingToJudge:
+        return list(proposals), overall, None
+    if packages:
+        kept = tuple(
+            f for f in measurement.files if any(f.path.startswith(p + "/") for p in packages)
+        )
+        measurement = Measurement(kept, measurement.branch_measured, measurement.sources)
+    if not measurement.files:
+        return list(proposals), overall, None
+    classes = tuple(
+        PathClass(p.name, p.paths, Thresholds(min=Fraction(p.minimum)), allow_empty=True)
+        for p in proposals
+    )
+    evaluation = evaluate(measurement, Policy(Thresholds(min=Fraction(OVERALL)), classes))
+    found = []
+    for proposal, group in zip(proposals, evaluation.classes, strict=True):
+        today = group.counts.ratio if group.files else None
+        found.append(lowered(replace(proposal, today=today)))
+    overall = lowered(replace(overall, files=len(measurement.files),
+                              today=evaluation.overall.counts.ratio))  # fmt: skip
+    return found, overall, ", ".join(measurement.sources)
+
+
 def init(root: Path, *, force: bool = False) -> InitResult:
+    from covgate.analysis import project_coverage
+
     root = root.resolve()
     if not root.is_dir():
         raise ConfigError(f"-C/--root {root}: not a folder")
-    proposals, tests = survey(root)
     pyproject = root / PYPROJECT
     own = root / CONFIG_FILE
     if own.exists() and not force:
         raise ConfigError(f"{own.name} already exists; use --force to overwrite it")
+    current: str | None = None
     if pyproject.is_file() and not own.exists():
         try:
             current = pyproject.read_text(encoding="utf-8")
@@ -155,11 +355,33 @@ def init(root: Path, *, force: bool = False) -> InitResult:
             raise ConfigError(
                 f"{PYPROJECT} already has a [tool.covgate] table; use --force to replace it"
             )
+
+    proposals, tests = survey(root)
+    own_testpaths = pytest_testpaths(root)
+    if own_testpaths:
+        tests = ()  # pytest's own testpaths stay in charge
+    coverage_config = project_coverage(root).config
+    selects = (coverage_config.source, coverage_config.source_pkgs, coverage_config.source_dirs,
+               coverage_config.run_include, coverage_config.report_include)  # fmt: skip
+    packages: tuple[str, ...] = ()
+    if not any(selects):
+        packages = tuple(package_roots(python_files(root, skip_top=TEST_FOLDERS), root))
+    data_file = (root / coverage_config.data_file).resolve()
+    proposals, overall, data = todays_figures(root, proposals, packages, data_file)
+
+    source_written = False
+    if current is not None:
         base = without_covgate_tables(current).rstrip("\n")
-        text = (base + "\n\n" if base else "") + render(proposals, tests, pyproject=True)
+        ours = render(proposals, tests, pyproject=True, overall=overall)
+        text = (base + "\n\n" if base else "") + ours
+        coverage_file = coverage_config.config_file
+        if packages and (coverage_file is None or Path(coverage_file).resolve() == pyproject):
+            with_source = with_coverage_source(text, packages)
+            if with_source is not None:
+                text, source_written = with_source, True
         target = pyproject
     else:
-        text = render(proposals, tests, pyproject=False)
+        text = render(proposals, tests, pyproject=False, overall=overall)
         target = own
     if parse_toml(text) is None:
         raise ConfigError(
@@ -170,4 +392,42 @@ def init(root: Path, *, force: bool = False) -> InitResult:
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, target)
     load_config(root=root)  # what was written must load
-    return InitResult(target, tuple(proposals), tests)
+    return InitResult(
+        target,
+        tuple(proposals),
+        tests,
+        overall,
+        pytest_testpaths=own_testpaths or (),
+        source=packages,
+        source_written=source_written,
+        data=data,
+    )
+
+
+def summary(result: InitResult) -> list[str]:
+    """What `covgate init` wrote and why, for the terminal."""
+    lines = [f"wrote the covgate configuration to {result.path}"]
+    if result.data:
+        lines.append(f"  minimums at the lower of the default and today's figure in {result.data}")
+    for proposal in (*result.proposals, result.overall):
+        files = f"{proposal.files} file{'' if proposal.files == 1 else 's'}"
+        paths = f", {files} ({', '.join(proposal.paths)})" if proposal.paths else ""
+        today = (
+            f" (today {floor_percent(proposal.today, 2)} %)" if proposal.today is not None else ""
+        )
+        lines.append(f"  {proposal.name}: min {proposal.minimum} %{today}{paths}")
+    if not result.proposals:
+        lines.append("  no auth, payments, services or utils folders found: overall only")
+    if result.pytest_testpaths:
+        kept = ", ".join(result.pytest_testpaths)
+        lines.append(f"  tests: pytest's own testpaths ({kept}), kept")
+    if result.source:
+        setting = f"[tool.coverage.run] source = {json.dumps(list(result.source))}"
+        if result.source_written:
+            lines.append(f"  coverage.py: wrote {setting}, so that tests are not measured")
+        else:
+            lines.append(
+                f"  coverage.py measures every file, tests included: consider {setting} "
+                "(or source in [run] of your coverage.py configuration file)"
+            )
+    return lines
