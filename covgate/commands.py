@@ -134,7 +134,7 @@ def baseline(
     )
     evaluation = evaluate(measurement, settings.policy)
     lines = [
-        *notes(settings, measurement, evaluation),
+        *notes(settings, measurement, evaluation, coverage),
         *regressions.update(target, shown, evaluation, allow_loosen=allow_loosen),
     ]
     return "\n".join(lines) + "\n"

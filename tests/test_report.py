@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from covgate.report import FORMATS, renderer
+from covgate.evaluate import evaluate
+from covgate.model import Counts, FileCoverage, Measurement, Outcome
+from covgate.report import FORMATS, renderer, text
 from covgate.report.json import SCHEMA_VERSION
 from tests import canned
 
@@ -34,6 +36,42 @@ def test_terminal_golden() -> None:
 
 def test_terminal_golden_with_tests() -> None:
     golden("terminal-tests.txt", renderer("terminal")(canned.outcome(True), color=False))
+
+
+def test_terminal_golden_verbose() -> None:
+    text = renderer("terminal")(canned.outcome(True), color=False, verbosity=1)
+    golden("terminal-verbose.txt", text)
+
+
+def test_markdown_golden() -> None:
+    golden("report.md", renderer("markdown")(canned.outcome(True)))
+
+
+def test_github_golden() -> None:
+    golden("github.txt", renderer("github")(canned.outcome(True)))
+
+
+def test_missing_ranges_are_capped_unless_verbose() -> None:
+    many = tuple(range(1, 200, 3))  # 67 single lines: 67 ranges
+    file = FileCoverage("app/big.py", Counts(200, 67, 4, 3, 2), many, (5, 8))
+    assert text.file_gaps(file) == (
+        "lines 1, 4, 7, 10, 13, 16, 19, 22, and 59 more ranges; partial branches at 5, 8"
+    )
+    assert text.file_gaps(file, 66) == text.file_gaps(file, None).replace(
+        ", 199;", ", and 1 more range;"
+    )
+    assert text.file_gaps(file, None).startswith("lines 1, 4, 7,")
+    assert text.file_gaps(file, None).count(",") == 67
+    measurement = Measurement((file,), branch_measured=True)
+    outcome = Outcome(evaluate(measurement, canned.POLICY), exit_code=2)
+    normal = renderer("terminal")(outcome)
+    verbose = renderer("terminal")(outcome, verbosity=1)
+    markdown = renderer("markdown")(outcome)
+    assert f"    app/big.py: 70 missing: {text.file_gaps(file)}\n" in normal
+    assert f"    app/big.py: 70 missing: {text.file_gaps(file, None)}\n" in verbose
+    assert f"  - app/big.py: 70 missing: {text.file_gaps(file)}\n" in markdown
+    doc = json.loads(renderer("json")(outcome))
+    assert doc["files"][0]["missing_lines"] == list(many)
 
 
 def test_json_golden() -> None:

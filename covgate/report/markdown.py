@@ -42,10 +42,10 @@ def escape(value: str) -> str:
 def render(
     outcome: Outcome, *, color: bool = False, width: int | None = None, verbosity: int = 0
 ) -> str:
-    return cap(lines(outcome), LIMIT)
+    return cap(lines(outcome, verbosity), LIMIT)
 
 
-def lines(outcome: Outcome) -> list[str]:
+def lines(outcome: Outcome, verbosity: int = 0) -> list[str]:
     evaluation = outcome.evaluation
     passed = outcome.exit_code == 0
     out = [f"## covgate: {'passed' if passed else 'FAILED'}", ""]
@@ -65,7 +65,7 @@ def lines(outcome: Outcome) -> list[str]:
             out.append("")
     if evaluation is not None:
         out.append("| " + " | ".join(text.COLUMNS) + " |")
-        out.append("|" + "|".join([":--", *["--:"] * 6, ":--", ":--"]) + "|")
+        out.append("|" + "|".join(_align(column) for column in text.COLUMNS) + "|")
         groups = [*evaluation.classes]
         if evaluation.unclassified.files:
             groups.append(evaluation.unclassified)
@@ -89,7 +89,7 @@ def lines(outcome: Outcome) -> list[str]:
             for file in group.most_missing(FILES_SHOWN):
                 misses.append(
                     f"  - {escape(file.path)}: {file.counts.missing} missing: "
-                    f"{escape(text.file_gaps(file))}"
+                    f"{escape(text.file_gaps(file, text.gaps_limit(verbosity)))}"
                 )
         if misses:
             out.extend(["### What would make it pass", "", *misses, ""])
@@ -129,7 +129,7 @@ def patch_lines(evaluation: Evaluation, precision: int) -> list[str]:
     heading = text.patch_heading(diff)
     out = [f"### {escape(heading[:1].upper() + heading[1:])}", ""]
     out.append("| " + " | ".join(text.COLUMNS) + " |")
-    out.append("|" + "|".join([":--", *["--:"] * 6, ":--", ":--"]) + "|")
+    out.append("|" + "|".join(_align(column) for column in text.COLUMNS) + "|")
     for group in text.patch_groups(evaluation):
         shown = [escape(cell) for cell in text.patch_row(group, precision)]
         if group.patch is not None and not group.patch.passed:
@@ -149,6 +149,10 @@ def patch_lines(evaluation: Evaluation, precision: int) -> list[str]:
     elif overall is not None and not gaps:
         out.extend(["Every changed line that coverage.py measures was run.", ""])
     return out
+
+
+def _align(column: str) -> str:
+    return ":--" if column in text.TEXT_COLUMNS else "--:"
 
 
 def cap(lines: list[str], limit: int) -> str:

@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from covgate.model import GroupResult, Outcome, Status, TestSummary, floor_percent
+from covgate.model import GroupResult, Outcome, Status, TestSummary
 from covgate.report import regressions, text
 
-PLAIN_WIDTH = 120
+PLAIN_WIDTH = 160
 FILES_SHOWN = 5
 UNCLASSIFIED_SHOWN = 10
 PATCH_FILES_SHOWN = 20
@@ -57,7 +57,7 @@ def render(
             if group.status is Status.NO_FILES:
                 _print(console, text.empty_message(group), style="bold red")
         for group in evaluation.failed_groups:
-            _misses(console, group, outcome.precision)
+            _misses(console, group, outcome.precision, text.gaps_limit(verbosity))
         _unclassified(console, evaluation.unclassified)
     for line in regressions.lines(outcome):
         if quiet and not line.failed:
@@ -84,10 +84,10 @@ def _table(console: Console, outcome: Outcome, color: bool) -> None:
     evaluation = outcome.evaluation
     assert evaluation is not None
     table = Table(box=box.SIMPLE_HEAVY if color else box.ASCII2)
-    for index, column in enumerate(text.COLUMNS):
+    for column in text.COLUMNS:
         table.add_column(
             column,
-            justify="left" if index == 0 or index >= 7 else "right",
+            justify="left" if column in text.TEXT_COLUMNS else "right",
             no_wrap=column != "target",
         )
     groups: list[GroupResult] = list(evaluation.classes)
@@ -111,8 +111,8 @@ def _patch(console: Console, outcome: Outcome, color: bool) -> None:
         return
     _print(console, text.patch_heading(evaluation.diff), style="bold")
     table = Table(box=box.SIMPLE_HEAVY if color else box.ASCII2)
-    for index, column in enumerate(text.COLUMNS):
-        table.add_column(column, justify="left" if index == 0 or index >= 7 else "right")
+    for column in text.COLUMNS:
+        table.add_column(column, justify="left" if column in text.TEXT_COLUMNS else "right")
     groups = text.patch_groups(evaluation)
     for group in groups:
         cells = text.patch_row(group, outcome.precision)
@@ -140,27 +140,19 @@ def _files(console: Console, outcome: Outcome, color: bool) -> None:
     evaluation = outcome.evaluation
     assert evaluation is not None
     table = Table(box=box.SIMPLE_HEAVY if color else box.ASCII2)
-    for column in ("file", "class", "statements", "missing", "branches", "partial", "coverage"):
-        table.add_column(column, justify="left" if column in ("file", "class") else "right")
+    for column in text.FILE_COLUMNS:
+        table.add_column(column, justify="left" if column in text.TEXT_COLUMNS else "right")
     for item in evaluation.files:
-        counts = item.file.counts
-        table.add_row(
-            text.printable(item.file.path),
-            text.printable(item.class_name or "-"),
-            str(counts.statements),
-            str(counts.missing_statements),
-            str(counts.branches),
-            str(counts.partial_branches),
-            f"{floor_percent(counts.ratio, outcome.precision)} %",
-        )
+        table.add_row(*(text.printable(cell) for cell in text.file_row(item, outcome.precision)))
     _print(console, table)
 
 
-def _misses(console: Console, group: GroupResult, precision: int) -> None:
+def _misses(console: Console, group: GroupResult, precision: int, limit: int | None) -> None:
     for check in group.failed_checks:
         _print(console, text.check_message(group.name, check, precision), style="red")
     for file in group.most_missing(FILES_SHOWN):
-        _print(console, f"    {file.path}: {file.counts.missing} missing: {text.file_gaps(file)}")
+        gaps = text.file_gaps(file, limit)
+        _print(console, f"    {file.path}: {file.counts.missing} missing: {gaps}")
 
 
 def _unclassified(console: Console, group: GroupResult) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from covgate.model import (
     Check,
+    ClassifiedFile,
     Diff,
     Evaluation,
     FileCoverage,
@@ -19,17 +20,35 @@ from covgate.model import (
     line_ranges,
 )
 
+# The summary table. `missing statements` and `missing branches` add up to what "cover N more
+# lines or branches" counts; `partial` counts lines with a branch not taken (coverage.py's BrPart).
 COLUMNS = (
     "class",
     "files",
     "statements",
-    "missing",
+    "missing statements",
     "branches",
+    "missing branches",
     "partial",
     "coverage",
     "target",
     "verdict",
 )
+FILE_COLUMNS = (
+    "file",
+    "class",
+    "statements",
+    "missing statements",
+    "branches",
+    "missing branches",
+    "partial",
+    "coverage",
+)
+TEXT_COLUMNS = frozenset(("class", "file", "target", "verdict"))
+"""Left-aligned; every other column is a number."""
+
+RANGES_SHOWN = 8
+"""Line ranges shown per file and kind (missing lines, partial branches), unless verbose."""
 
 VERDICTS = {
     Status.PASSED: "pass",
@@ -102,10 +121,26 @@ def row(group: GroupResult, precision: int) -> tuple[str, ...]:
         str(counts.statements),
         str(counts.missing_statements),
         str(counts.branches),
+        str(counts.missing_branches),
         str(counts.partial_branches),
         "-" if empty else f"{floor_percent(counts.ratio, precision)} %",
         "" if group.status is Status.INFO else target(group),
         VERDICTS[group.status],
+    )
+
+
+def file_row(item: ClassifiedFile, precision: int) -> tuple[str, ...]:
+    """One file's row, in the order of FILE_COLUMNS."""
+    counts = item.file.counts
+    return (
+        item.file.path,
+        item.class_name or "-",
+        str(counts.statements),
+        str(counts.missing_statements),
+        str(counts.branches),
+        str(counts.missing_branches),
+        str(counts.partial_branches),
+        f"{floor_percent(counts.ratio, precision)} %",
     )
 
 
@@ -144,15 +179,29 @@ def check_message(name: str, check: Check, precision: int) -> str:
     return f"{label} {shown} % < {limit} %: {more}"
 
 
-def file_gaps(file: FileCoverage) -> str:
-    """'12-14, 40; partial branches at 7, 9'."""
+def file_gaps(file: FileCoverage, limit: int | None = RANGES_SHOWN) -> str:
+    """'lines 12-14, 40; partial branches at 7, 9', each kind capped to `limit` ranges
+    ('lines 1-3, 7, and 42 more ranges'); None shows them all."""
     parts = []
     if file.missing_lines:
         word = "line" if len(file.missing_lines) == 1 else "lines"
-        parts.append(f"{word} {line_ranges(file.missing_lines)}")
+        parts.append(f"{word} {_capped(file.missing_lines, limit)}")
     if file.partial_lines:
-        parts.append(f"partial branches at {line_ranges(file.partial_lines)}")
+        parts.append(f"partial branches at {_capped(file.partial_lines, limit)}")
     return "; ".join(parts)
+
+
+def _capped(lines: tuple[int, ...], limit: int | None) -> str:
+    ranges = line_ranges(lines).split(", ")
+    if limit is None or len(ranges) <= limit:
+        return ", ".join(ranges)
+    more = len(ranges) - limit
+    return ", ".join(ranges[:limit]) + f", and {plural(more, 'more range', 'more ranges')}"
+
+
+def gaps_limit(verbosity: int) -> int | None:
+    """How many ranges a report shows per file: all of them with -v."""
+    return None if verbosity > 0 else RANGES_SHOWN
 
 
 def patch_heading(diff: Diff) -> str:
@@ -182,6 +231,7 @@ def patch_row(group: GroupResult, precision: int) -> tuple[str, ...]:
         str(counts.statements),
         str(counts.missing_statements),
         str(counts.branches),
+        str(counts.missing_branches),
         str(counts.partial_branches),
         f"{floor_percent(counts.ratio, precision)} %" if counts.total else "-",
         f"{format_threshold(limit)} %" if limit is not None else "",
