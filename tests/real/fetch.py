@@ -107,10 +107,10 @@ def fetch_project(project: Project, cache: Path) -> Path:
     unpacked = cache / "projects" / f".{project.folder}.partial"
     shutil.rmtree(unpacked, ignore_errors=True)
     with tarfile.open(archive) as tar:
-        if sys.version_info >= (3, 12):
+        if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
             tar.extractall(unpacked, filter="data")
-        else:  # pragma: no cover - the data filter is in 3.10.12+/3.11.4+ only
-            tar.extractall(unpacked)  # noqa: S202 - a pinned sdist from PyPI
+        else:  # a pinned sdist from PyPI
+            tar.extractall(unpacked)
     os.replace(unpacked / project.folder, target)
     shutil.rmtree(unpacked, ignore_errors=True)
     return target

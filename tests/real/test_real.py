@@ -102,7 +102,8 @@ def covgate_run(
 def test_covgate_run_counts_as_coverage_py_does(
     venv: Path, project: Project, tmp_path: Path
 ) -> None:
-    if project.strict_warnings and any(r.startswith("pytest-asyncio") for r in fetch.requirements()):
+    requirements = fetch.requirements()
+    if project.strict_warnings and any(r.startswith("pytest-asyncio") for r in requirements):
         pytest.skip(
             f"{project.name} turns warnings into errors, and covgate still installs "
             "pytest-asyncio, which warns at pytest start-up (SPEC §1)"
