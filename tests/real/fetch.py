@@ -8,10 +8,11 @@ names another):
 - `sdists/`: the pinned source distributions, as `pip download --no-binary :all:` fetches them;
 - `projects/NAME-VERSION/`: each unpacked, never modified (tests copy it before running);
 - `venv-HASH/`: a virtual environment with covgate's runtime dependencies (read from
-  pyproject.toml, nothing else of covgate's) and the projects' own test dependencies. covgate
-  itself is imported from this checkout through a `.pth` file that names a folder holding only
-  a link to the `covgate` package, so the environment always runs the code under test. HASH
+  pyproject.toml, nothing else of covgate's) and the projects' own test dependencies. HASH
   covers the Python version and the requirement list, so a changed dependency builds anew.
+  `install_covgate` copies this checkout's `covgate` package into its site-packages before
+  each use, as an installation puts it there (coverage.py leaves site-packages unmeasured; a
+  link or a .pth to the checkout would make covgate's own modules part of the measurement).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,16 +138,20 @@ def make_venv(cache: Path) -> Path:
         [python, "-m", "pip", "install", "--quiet", *requirements()],
         check=True,
     )
-    link_folder = venv / "covgate-source"
-    link_folder.mkdir()
-    (link_folder / "covgate").symlink_to(REPO / "covgate", target_is_directory=True)
     purelib = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
-    (Path(purelib) / "covgate-source.pth").write_text(f"{link_folder}\n", encoding="utf-8")
-    (venv / "covgate-ready").write_text(sysconfig.get_python_version() + "\n")
+    (venv / "covgate-ready").write_text(purelib + "\n", encoding="utf-8")
     return venv
+
+
+def install_covgate(venv: Path) -> None:
+    """This checkout's covgate package, copied into the environment's site-packages."""
+    purelib = Path((venv / "covgate-ready").read_text(encoding="utf-8").strip())
+    target = purelib / "covgate"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(REPO / "covgate", target, ignore=shutil.ignore_patterns("__pycache__"))
 
 
 def fetch(cache: Path | None = None) -> Path:
@@ -155,7 +159,9 @@ def fetch(cache: Path | None = None) -> Path:
     cache = cache or cache_folder()
     for project in PROJECTS:
         fetch_project(project, cache)
-    return make_venv(cache)
+    venv = make_venv(cache)
+    install_covgate(venv)
+    return venv
 
 
 def ready(cache: Path | None = None) -> bool:

@@ -24,7 +24,7 @@ from tests.real.fetch import PROJECTS, Project
 pytestmark = pytest.mark.slow
 
 COUNTS = ("statements", "missing_statements", "branches", "missing_branches", "partial_branches")
-OUTCOMES = ("passed", "failed", "errors", "skipped")
+OUTCOMES = ("passed", "failed", "errors", "skipped", "xfailed", "xpassed")
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,9 @@ def venv() -> Path:
                 f"real projects: the cache {fetch.cache_folder()} is incomplete and fetching "
                 f"failed ({exc}): is PyPI reachable? run `python tests/real/fetch.py` to retry"
             )
-    return fetch.venv_folder()
+    venv = fetch.venv_folder()
+    fetch.install_covgate(venv)
+    return venv
 
 
 def environment(project: Project) -> dict[str, str]:
