@@ -559,7 +559,7 @@ def combine(
         precision=_precision(settings, coverage),
         tests=tests,
         notes=(
-            *notes(settings, measurement, evaluation),
+            *notes(settings, measurement, evaluation, coverage),
             *patch_notes(policy, diff),
             shards.describe(found),
             *guarded.notes,
