@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
+
+import pytest
 
 AUTH = """\
 def check(token: str) -> str:
@@ -224,3 +227,32 @@ EXPECTED_TESTS: dict[str, object] = {
     "ended_early": None,
     "failures": [],
 }
+
+
+# Variables that would change covgate's output (colour, GitHub mode) or coverage.py's data file.
+OUTPUT_ENV = ("NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS", "COVERAGE_FILE", "COVERAGE_RCFILE")
+
+
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' own environment never colours covgate's output or moves its data."""
+    for name in OUTPUT_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def copy_project(
+    measured: Path, target: Path, monkeypatch: pytest.MonkeyPatch, *, cwd: Path | None = None
+) -> Path:
+    """A copy of a measured project at `target`; the working folder is `cwd` (else the copy)."""
+    shutil.copytree(measured, target)
+    monkeypatch.chdir(cwd or target)
+    plain_environment(monkeypatch)
+    return target
+
+
+def covgate_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """covgate's exit code, standard output and standard error, run in this process."""
+    from covgate.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from covgate.cli import main
 from covgate.errors import ExitCode
-from tests.helpers import POLICY, coverage_report, measure, small_project
+from tests.helpers import POLICY, copy_project, coverage_report, measure, small_project
+from tests.helpers import covgate_main as run
 
 FILES = [
     "app/__init__.py",
@@ -38,18 +38,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def project(measured: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The measured project copied to `tmp_path/proj`; the working folder is `tmp_path`."""
-    root = tmp_path / "proj"
-    shutil.copytree(measured, root)
-    monkeypatch.chdir(tmp_path)
-    for name in ("NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS", "COVERAGE_FILE", "COVERAGE_RCFILE"):
-        monkeypatch.delenv(name, raising=False)
-    return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return copy_project(measured, tmp_path / "proj", monkeypatch, cwd=tmp_path)
 
 
 def report(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:

@@ -4,7 +4,6 @@ traceback, a hang or a silent pass."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 from covgate import sources
 from covgate.cli import main
 from covgate.errors import ExitCode
-from tests.helpers import POLICY, clean_env, measure, small_project
+from tests.helpers import POLICY, clean_env, copy_project, measure, small_project
 
 HUGE = "9" * 5000
 
@@ -30,12 +29,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def project(measured: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "proj"
-    shutil.copytree(measured, root)
-    monkeypatch.chdir(root)
-    for name in ("NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS", "COVERAGE_FILE", "COVERAGE_RCFILE"):
-        monkeypatch.delenv(name, raising=False)
-    return root
+    return copy_project(measured, tmp_path / "proj", monkeypatch)
 
 
 def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from covgate.cli import main
 from covgate.errors import ExitCode
-from tests.helpers import clean_env, write_files
+from tests.helpers import clean_env, plain_environment, write_files
+from tests.helpers import covgate_main as covgate
 from tests.test_git import sh
 
 pytestmark = pytest.mark.slow
@@ -153,15 +153,8 @@ def repo(measured: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     sh(root, "add", "-A")
     sh(root, "commit", "-q", "-m", "base")
     monkeypatch.chdir(root)
-    for name in ("NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS"):
-        monkeypatch.delenv(name, raising=False)
+    plain_environment(monkeypatch)
     return root
-
-
-def covgate(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def commit(root: Path, message: str = "change") -> None:

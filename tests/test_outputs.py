@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from covgate.cli import main
 from covgate.errors import ExitCode
-from tests.helpers import clean_env, measure, small_project
+from tests.helpers import clean_env, copy_project, measure, small_project
+from tests.helpers import covgate_main as run
 
 POLICY = """
 [tool.covgate.overall]
@@ -36,18 +35,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def project(measured: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(measured, root)
-    monkeypatch.chdir(root)
-    for name in ("NO_COLOR", "FORCE_COLOR", "GITHUB_ACTIONS"):
-        monkeypatch.delenv(name, raising=False)
-    return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return copy_project(measured, tmp_path / "project", monkeypatch)
 
 
 def test_a_report_file_adds_to_the_terminal_report(

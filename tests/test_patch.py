@@ -34,6 +34,7 @@ from covgate.patch import file_patch
 from covgate.report import github, markdown, terminal
 from covgate.report import json as json_report
 from tests.helpers import AUTH, MAIN, TESTS, UTILS, clean_env, coverage_report, measure, write_files
+from tests.helpers import covgate_main as run_main
 
 slow = pytest.mark.slow
 
@@ -584,12 +585,6 @@ def test_line_patch_equals_diff_cover(lines_only: Repo, capsys: pytest.CaptureFi
         path.removeprefix("proj/"): stats["violation_lines"]
         for path, stats in theirs["src_stats"].items()
     }
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @slow
