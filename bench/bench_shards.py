@@ -1,7 +1,7 @@
 """Benchmark `covgate run --shard K/3` and `covgate combine` on a real project's own test suite
-(more-itertools, from its sdist, as bench_run.py fetches it).
+(more-itertools by default, or boltons, from its sdist, as bench_run.py fetches it).
 
-    python bench/bench_shards.py --rounds 3
+    python bench/bench_shards.py --rounds 3 [--suite boltons]
 
 First the three shards run without recorded durations (a split by collection order) and
 `covgate combine` records the durations; then, each round, the three shards run one after the
@@ -32,15 +32,19 @@ import bench_run  # a sibling script, found through the sys.path entry above
 
 SHARDS = 3
 TARGET = 1.15
-# The sdist has no pytest configuration: without one named, pytest would take the pytest
-# settings of a project above it (this repository's, with filterwarnings = error).
-PYTEST_ARGS = ["-p", "no:cacheprovider", "-c", "setup.cfg", "--rootdir", "."]
+# more-itertools' sdist has no pytest configuration: without one named, pytest would take the
+# pytest settings of a project above it (this repository's, with filterwarnings = error).
+# boltons has its own, in its pyproject.toml.
+PYTEST_ARGS = {
+    "more-itertools": ["-p", "no:cacheprovider", "-c", "setup.cfg", "--rootdir", "."],
+    "boltons": ["-p", "no:cacheprovider", "-c", "pyproject.toml", "--rootdir", "."],
+}
 
 
-def shard(project: Path, index: int) -> dict[str, float]:
+def shard(project: Path, index: int, pytest_args: list[str]) -> dict[str, float]:
     subprocess.run(
         [sys.executable, "-m", "covgate", "run", "-q", "--no-color", "-n", "0", "--shard",
-         f"{index}/{SHARDS}", "--", *PYTEST_ARGS],
+         f"{index}/{SHARDS}", "--", *pytest_args],
         cwd=project, env=bench_run.env(), check=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -81,17 +85,20 @@ def ratio(values: list[float]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--suite", choices=sorted(bench_run.SUITES), default=bench_run.PACKAGE)
     args = parser.parse_args()
-    project = bench_run.prepare()
+    suite = bench_run.SUITES[args.suite]
+    pytest_args = PYTEST_ARGS[suite.package]
+    project = bench_run.prepare(suite)
     bench_run.clean(project)
     for old in project.glob("covgate-shard-*"):
         shutil.rmtree(old)
-    print(f"{bench_run.PACKAGE} {bench_run.VERSION}: {os.cpu_count()} CPUs, "
+    print(f"{suite.package} {suite.version}: {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}, {SHARDS} shards run one after the other")  # fmt: skip
 
     subprocess.run(
         [sys.executable, "-m", "coverage", "run", "--branch", "-m", "pytest", "-q",
-         *PYTEST_ARGS],
+         *pytest_args],
         cwd=project, env=bench_run.env(), check=True, capture_output=True,
     )  # fmt: skip
     serial = bench_run.totals(project)
@@ -101,7 +108,7 @@ def main() -> int:
     print(header + f"{'max/ideal':>9}  {'bound':>6}  {'combine s':>9}  counts")
     session_ratios, test_ratios, bounds, combines = [], [], [], []
     for round_ in range(args.rounds + 1):
-        runs = [shard(project, index) for index in range(1, SHARDS + 1)]
+        runs = [shard(project, index, pytest_args) for index in range(1, SHARDS + 1)]
         seconds, counts = combine(project)  # records the durations for the next round
         sessions = [r["session"] for r in runs]
         tests = [r["tests"] for r in runs]
