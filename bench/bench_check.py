@@ -365,22 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--startup-runs", type=int, default=10, help="runs of each start-up (default 10)"
     )
-    parser.add_argument(
-        "--modules",
-        type=int,
-        default=gen_project.DEFAULT_MODULES,
-        help=f"modules of the generated project (default {gen_project.DEFAULT_MODULES})",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=gen_project.DEFAULT_SEED, help="the generator's seed"
-    )
-    parser.add_argument(
-        "--project",
-        type=Path,
-        default=WORK / "project",
-        help="where the project is generated (default bench/.work/check/project)",
-    )
-    parser.add_argument("--regenerate", action="store_true", help="rebuild the project")
+    gen_project.add_project_arguments(parser, WORK / "project")
     parser.add_argument(
         "--single-cpu",
         action="store_true",

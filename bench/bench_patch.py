@@ -85,22 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=5, help="timed runs of each (default 5)")
     parser.add_argument("--changed", type=int, default=50, help="files changed (default 50)")
-    parser.add_argument(
-        "--modules",
-        type=int,
-        default=gen_project.DEFAULT_MODULES,
-        help=f"modules of the generated project (default {gen_project.DEFAULT_MODULES})",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=gen_project.DEFAULT_SEED, help="the generator's seed"
-    )
-    parser.add_argument(
-        "--project",
-        type=Path,
-        default=WORK / "project",
-        help="where the project is generated (default bench/.work/patch/project)",
-    )
-    parser.add_argument("--regenerate", action="store_true", help="rebuild the project")
+    gen_project.add_project_arguments(parser, WORK / "project")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.changed < 1:
         parser.error("--rounds and --changed must be at least 1")

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import random
 import shutil
 import sys
@@ -1475,6 +1476,24 @@ def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(text, encoding="utf-8")
+
+
+def add_project_arguments(parser: argparse.ArgumentParser, default: Path) -> None:
+    """--modules, --seed, --project and --regenerate: the generated project a benchmark uses."""
+    parser.add_argument(
+        "--modules",
+        type=int,
+        default=DEFAULT_MODULES,
+        help=f"modules of the generated project (default {DEFAULT_MODULES})",
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the generator's seed")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=default,
+        help=f"where the project is generated (default {os.path.relpath(default)})",
+    )
+    parser.add_argument("--regenerate", action="store_true", help="rebuild the project")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
