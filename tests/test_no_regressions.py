@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from covgate.errors import ExitCode
-from tests.helpers import clean_env, plain_environment, write_files
+from tests.helpers import POLICY, clean_env, plain_environment, write_files
 from tests.helpers import covgate_main as covgate
 from tests.test_git import sh
 
@@ -76,21 +76,9 @@ source = ["app"]
 branch = true
 relative_files = true
 """
-# critical: tokens.py and keys.py, 4 statements each (two defs, two returns). The ratchet's
-# tests lower its min to 70 %, so that only the baseline fails them.
-POLICY = """
-[tool.covgate]
-tests = ["tests"]
-workers = 0
-
-[tool.covgate.overall]
-min = 50
-
-[[tool.covgate.classes]]
-name = "critical"
-paths = ["**/auth/**"]
-min = 80
-"""
+# POLICY (tests.helpers) puts app/auth in critical: here tokens.py and keys.py, 4 statements
+# each (two defs, two returns). The ratchet's tests lower its min to 70 %, so that only the
+# baseline fails them.
 RATCHET = POLICY.replace("min = 80", "min = 70").replace(
     "workers = 0\n", 'workers = 0\nbaseline = "covgate-baseline.json"\n'
 )

@@ -587,13 +587,19 @@ def test_line_patch_equals_diff_cover(lines_only: Repo, capsys: pytest.CaptureFi
     }
 
 
+def project_copy(repo: Repo, tmp_path: Path) -> Path:
+    """The measured repository copied elsewhere (its data still names the original paths);
+    returns the copy's project root."""
+    copy = tmp_path / "copy"
+    shutil.copytree(repo.top, copy)
+    return copy / "proj"
+
+
 @slow
 def test_run_with_a_diff_base_gates_the_changed_lines(
     branchy: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = tmp_path / "copy"
-    shutil.copytree(branchy.top, copy)
-    root = copy / "proj"
+    root = project_copy(branchy, tmp_path)
     (root / ".coverage").unlink()
     _, checked = covgate_json(capsys, branchy.root, "--diff-base", "main")
 
@@ -613,9 +619,7 @@ def test_run_with_a_diff_base_gates_the_changed_lines(
 def test_run_checks_the_reference_before_any_test_runs(
     branchy: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = tmp_path / "copy"
-    shutil.copytree(branchy.top, copy)
-    root = copy / "proj"
+    root = project_copy(branchy, tmp_path)
     (root / ".coverage").unlink()
 
     code, out, err = run_main(capsys, "run", "-C", str(root), "--diff-base", "no-such-branch")
@@ -630,9 +634,7 @@ def test_run_checks_the_reference_before_any_test_runs(
 def test_diff_base_from_the_configuration(
     branchy: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = tmp_path / "copy"
-    shutil.copytree(branchy.top, copy)
-    root = copy / "proj"
+    root = project_copy(branchy, tmp_path)
     pyproject = root / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace("[tool.covgate]\n", '[tool.covgate]\ndiff_base = "main"\n'))
@@ -725,10 +727,9 @@ def test_changed_files_missing_from_the_data_fail_loudly(
     branchy: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Data measured in another checkout: its paths match none of the changed files here.
-    copy = tmp_path / "copy"
-    shutil.copytree(branchy.top, copy)
+    root = project_copy(branchy, tmp_path)
 
-    code, document = covgate_json(capsys, copy / "proj", "--diff-base", "main")
+    code, document = covgate_json(capsys, root, "--diff-base", "main")
 
     assert code == ExitCode.THRESHOLD_MISSED
     critical = document["classes"][0]
@@ -747,9 +748,7 @@ def test_changed_files_missing_from_the_data_fail_loudly(
 def test_a_pull_request_cannot_lower_its_own_patch_threshold(
     branchy: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    copy = tmp_path / "copy"
-    shutil.copytree(branchy.top, copy)
-    root = copy / "proj"
+    root = project_copy(branchy, tmp_path)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text(encoding="utf-8").replace("patch = 100", "patch = 0"))
     data = str(root / "coverage.json")
