@@ -222,23 +222,23 @@ def analyse(
 ) -> Measurement:
     """Analyse every reported file of `data_file` once, in parallel when it pays; the source
     analysis comes from the project's analysis cache unless `cache` is false."""
-    morfs, branch = _reported_files(data_file, root)
+    cov = _load(str(data_file), str(root))
+    morfs, branch = _reported_files(cov, root)
     if not morfs:
         raise NothingToJudge(f"{', '.join(sources) or data_file}: no measured file to report on")
     from covgate import cache as analysis_cache
 
-    opened = (
-        analysis_cache.open_cache(root, project_coverage(root))
-        if cache
-        else analysis_cache.Opened(None)
-    )
+    opened = analysis_cache.open_cache(root, cov) if cache else analysis_cache.Opened(None)
     jobs = jobs if jobs is not None else available_cpus()
     tasks = [
-        (str(data_file), str(root), morfs[i : i + CHUNK], opened.cache)
-        for i in range(0, len(morfs), CHUNK)
+        (str(data_file), str(root), chunk, opened.cache) for chunk in _chunks(morfs, root, jobs)
     ]
     results: list[FileCoverage] = []
+    _WORKER.clear()
     if jobs <= 1 or len(morfs) < PARALLEL_MIN_FILES:
+        # This process analyses with the Coverage it has loaded. (A forked worker loads its
+        # own: coverage.py's data object treats use after a fork as a new data file.)
+        _WORKER[(str(data_file), str(root))] = cov
         try:
             for task in tasks:
                 results.extend(_analyse_chunk(task))
@@ -270,6 +270,24 @@ def analyse(
         analysis_cache.prune(opened.cache, keep)
     notes = (opened.note,) if opened.note else ()
     return Measurement(files=tuple(results), branch_measured=branch, sources=sources, notes=notes)
+
+
+def _chunks(morfs: Sequence[str], root: Path, jobs: int) -> Iterator[list[str]]:
+    """The files in tasks for `jobs` workers: the largest files first, in tasks of up to CHUNK
+    files that shrink towards the end, so that the workers finish together."""
+
+    def size(morf: str) -> int:
+        try:
+            return os.stat(os.path.join(root, morf)).st_size
+        except OSError:
+            return 0
+
+    ordered = sorted(morfs, key=size, reverse=True)
+    start = 0
+    while start < len(ordered):
+        step = max(1, min(CHUNK, (len(ordered) - start) // (4 * max(jobs, 1))))
+        yield ordered[start : start + step]
+        start += step
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -308,14 +326,15 @@ def _load(data_file: str, root: str) -> Coverage:
 def reported_paths(data_file: Path, root: Path) -> list[str]:
     """The project-relative paths of the files coverage.py would report on."""
     resolver = Resolver(root)
-    return [resolver.relative(f) for f in _reported_files(data_file, root)[0]]
+    cov = _load(str(data_file), str(root))
+    return [resolver.relative(f) for f in _reported_files(cov, root)[0]]
 
 
-def _reported_files(data_file: Path, root: Path) -> tuple[list[str], bool]:
-    """The measured files that coverage.py's own report would include, sorted."""
+def _reported_files(cov: Coverage, root: Path) -> tuple[list[str], bool]:
+    """The measured files of `cov`'s data that coverage.py's own report would include,
+    sorted."""
     from coverage.files import GlobMatcher, prep_patterns
 
-    cov = _load(str(data_file), str(root))
     data = cov.get_data()
     files = sorted(data.measured_files())
     config = cov.config
@@ -370,16 +389,13 @@ def _analyse_chunk(task: Task) -> list[FileCoverage]:
                 if cov.config.ignore_errors:
                     continue
                 raise DataError(f"{resolver.relative(morf)}: {exc}") from None
-            arcs = analysis.missing_branch_arcs() if analysis.has_arcs else {}
             found.append(
                 FileCoverage.measured(
                     resolver.relative(analysis.filename),
                     statements=analysis.statements,
                     missing=analysis.missing,
-                    branch_exits={
-                        line: count for line, count in analysis.exit_counts.items() if count > 1
-                    },
-                    missing_arcs=[(line, end) for line, ends in arcs.items() for end in ends],
+                    branch_exits=analysis.branch_exits,
+                    missing_arcs=analysis.missing_arcs,
                 )
             )
     return found

@@ -4,9 +4,12 @@ Which lines are statements, which are excluded, how multi-line statements map to
 line, and which arcs the code can take depend only on the file's text, the Python that
 compiles it, the coverage.py version and the exclusion and partial-branch settings. covgate
 keeps them per file in `.covgate/analysis/`, one JSON entry per source file, keyed on all of
-those, and builds each file's numbers from the measured data with coverage.py's own code
-(`coverage.results.analysis_from_file_reporter`, the function `coverage report` uses), so a
-hit gives exactly the numbers of a fresh analysis.
+those: coverage.py's parser gives them once (statements, excluded lines, the multi-line map,
+its fixes of arcs that leave `with` blocks, the possible arcs), and the entry keeps them in the
+form a report needs (the lines that branch and their exits, the arcs that count as missing
+branches unless executed). `judged` makes a file's numbers from an entry and the measured data
+in the steps of coverage.py's `analysis_from_file_reporter` and `Analysis`, so a hit gives
+exactly the numbers of a fresh analysis (tests/test_cache.py compares the two on every arc).
 
 Entries are written to a temporary file and renamed into place: a concurrent run reads the
 old entry or the new one, never half of one. An entry that cannot be read, of another format
@@ -20,6 +23,7 @@ analysed without the cache.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import json
@@ -27,28 +31,26 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coverage.plugin import FileReporter
-
 if TYPE_CHECKING:
     from coverage import Coverage, CoverageData
-    from coverage.parser import PythonParser
     from coverage.results import Analysis
     from coverage.types import TArc, TLineNo
 
 FOLDER = Path(".covgate") / "analysis"
-FORMAT = 1
+FORMAT = 2
 SUFFIX = ".json"
 # A temporary file this old is the leftover of a run that died while writing it.
 STALE_TEMPORARY_SECONDS = 3600.0
 # The parser's attributes an entry snapshots; the cache is used only where all exist, and only
-# with the coverage.py releases its equality with `coverage report` was tested on: a newer one
-# is analysed without the cache (slower, never wrong) until covgate is checked against it.
-PARSER_FIELDS = ("statements", "excluded", "multiline_map", "_all_arcs", "_with_jump_fixers")
+# with the coverage.py releases its equality with `coverage report` was tested on (7.14 to
+# 7.17): another is analysed without the cache (slower, never wrong).
+PARSER_FIELDS = ("statements", "excluded", "multiline_map", "_with_jump_fixers", "exit_counts")
+VERIFIED_FROM = (7, 14)
 VERIFIED_BELOW = (7, 18)
 
 
@@ -74,7 +76,7 @@ def supported() -> bool:
     from coverage import version_info
     from coverage.parser import PythonParser
 
-    if tuple(version_info[:2]) >= VERIFIED_BELOW:
+    if not VERIFIED_FROM <= tuple(version_info[:2]) < VERIFIED_BELOW:
         return False
     parser = PythonParser(text="\n")
     return all(hasattr(parser, name) for name in PARSER_FIELDS)
@@ -107,7 +109,7 @@ def open_cache(root: Path, cov: Coverage) -> Opened:
     if not supported():
         return Opened(
             None,
-            f"analysis cache off: not yet checked against coverage.py {__version__}; "
+            f"analysis cache off: not checked against coverage.py {__version__}; "
             "every file is analysed afresh",
         )
     try:
@@ -138,7 +140,11 @@ def relative(filename: str, root: Path | str) -> str:
     """`filename` relative to `root` with '/', or absolute when outside it: entries survive a
     project that moves (a fresh CI checkout elsewhere)."""
     absolute = os.path.abspath(os.path.join(root, filename))
-    rel = os.path.relpath(absolute, root)
+    base = os.path.abspath(root)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if absolute.startswith(prefix):  # both normalised: what relpath gives, without its work
+        return absolute[len(prefix) :].replace(os.sep, "/")
+    rel = os.path.relpath(absolute, base)
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         return Path(absolute).as_posix()
     return Path(rel).as_posix()
@@ -149,76 +155,167 @@ def relative(filename: str, root: Path | str) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """coverage.py's static analysis of one source text."""
+    """coverage.py's static analysis of one source text, in the form a report needs it."""
 
-    statements: set[TLineNo]
-    excluded: set[TLineNo]
-    multiline: dict[TLineNo, TLineNo]
-    arcs: set[TArc] | None
-    """None when the entry was built for line data only."""
+    statements: frozenset[TLineNo]
+    excluded: frozenset[TLineNo]
+    first_lines: dict[TLineNo, TLineNo]
+    """The first line of each multi-line statement, by each of its other lines; the same,
+    negated, for exits (negative line numbers) from them."""
     jump_fixers: dict[Any, Any]
-    no_branch: set[TLineNo]
+    """coverage.py's corrections of the arcs that leave `with` blocks."""
+    branch: Branches | None
+    """None when the entry was built for line data only."""
 
 
-def analyse(cov: Coverage, morf: str, cache: AnalysisCache | None) -> Analysis:
-    """coverage.py's `Analysis` of `morf` against the loaded data, as `coverage report` makes
-    it; the source's static analysis comes from `cache` when it holds a current entry."""
+@dataclass(frozen=True)
+class Branches:
+    """What the possible arcs of a source say about branches, derived once."""
+
+    exits: tuple[tuple[TLineNo, int], ...]
+    """(line, possible exits) of each line with more than one (excluded ends not counted)."""
+    single: dict[TLineNo, TLineNo]
+    """The one destination of each line that has one."""
+    candidates: tuple[TArc, ...]
+    """The arcs that are missing branches unless executed, sorted: from a line that branches
+    and is not `no branch`, to a line that is not excluded."""
+
+
+@dataclass(frozen=True)
+class FileAnalysis:
+    """One measured file's numbers, as coverage.py's `Analysis` has them."""
+
+    filename: str
+    statements: Collection[TLineNo]
+    missing: Collection[TLineNo]
+    branch_exits: Mapping[TLineNo, int]
+    """Lines with more than one exit, and their exits."""
+    missing_arcs: Sequence[TArc]
+    """The branches never taken, sorted."""
+
+    @classmethod
+    def of(cls, analysis: Analysis) -> FileAnalysis:
+        arcs = analysis.missing_branch_arcs() if analysis.has_arcs else {}
+        return cls(
+            filename=analysis.filename,
+            statements=analysis.statements,
+            missing=analysis.missing,
+            branch_exits={line: n for line, n in analysis.exit_counts.items() if n > 1},
+            missing_arcs=tuple((line, end) for line, ends in arcs.items() for end in ends),
+        )
+
+
+def analyse(cov: Coverage, morf: str, cache: AnalysisCache | None) -> FileAnalysis:
+    """The numbers of `morf` against the loaded data, as `coverage report` has them; the
+    source's static analysis comes from `cache` when it holds a current entry."""
+    from coverage.files import abs_file
     from coverage.python import PythonFileReporter, get_python_source
-    from coverage.results import analysis_from_file_reporter
 
     if cache is None:
-        return cov._analyze(morf)
+        return FileAnalysis.of(cov._analyze(morf))
     data = cov.get_data()
     if cov.config.plugins:
         reporter = cov._get_file_reporter(morf)
         if type(reporter) is not PythonFileReporter:  # a plugin's file: its own analysis
-            return cov._analyze(morf, reporter)
+            return FileAnalysis.of(cov._analyze(morf, reporter))
     else:  # what _get_file_reporter gives when no plugin is loaded, without asking the data
         reporter = PythonFileReporter(morf, cov)
-    measured = _Measured(data)
-    text = get_python_source(reporter.filename)
-    key = hashlib.sha256(
-        cache.settings.encode() + b"\0" + text.encode("utf-8", "surrogatepass")
-    ).hexdigest()
-    path = cache.folder / entry_name(relative(morf, cache.root))
+    branch = data.has_arcs()
+    # Keyed on the file's bytes; the text coverage.py makes of them (decoded, newlines made
+    # '\n') is read only to analyse it, or to key a source that is not a plain file.
+    raw = _contents(reporter.filename)
+    text = None
+    if raw is None:
+        text = get_python_source(reporter.filename)
+        content = b"text\0" + text.encode("utf-8", "surrogatepass")
+    else:
+        content = raw
+    key = hashlib.sha256(cache.settings.encode() + b"\0" + content).hexdigest()
+    path = os.path.join(cache.folder, entry_name(relative(morf, cache.root)))
     entry = read_entry(path, key)
-    if entry is None or (measured.branch and entry.arcs is None):
-        entry = build_entry(cov, reporter.filename, text, branch=measured.branch)
-        write_entry(path, key, relative(reporter.filename, cache.root), entry)
-    filename = cov._file_mapper(reporter.filename)
-    return analysis_from_file_reporter(
-        measured,  # type: ignore[arg-type]
-        cov.config.precision,
-        CachedReporter(reporter.filename, entry),
+    if entry is None or (branch and entry.branch is None):
+        if text is None:
+            text = get_python_source(reporter.filename)
+        entry = build_entry(cov, reporter.filename, text, branch=branch)
+        if raw is None or _contents(reporter.filename) == raw:  # not edited meanwhile
+            write_entry(path, key, relative(reporter.filename, cache.root), entry)
+    # The reporter's name is canonical already, and abs_file (the usual mapper) leaves a
+    # canonical name as it is: only another mapper (relative_files) needs the call.
+    mapper = cov._file_mapper
+    filename = reporter.filename if mapper is abs_file else mapper(reporter.filename)
+    if not branch:
+        return judged(entry, filename, data.lines(filename), None)
+    arcs = data.arcs(filename)
+    # The executed lines of branch data are its arcs' (as CoverageData.lines finds them),
+    # without a second query.
+    lines = data.lines(filename) if arcs is None else {n for arc in arcs for n in arc if n > 0}
+    return judged(entry, filename, lines, arcs or [])
+
+
+def _contents(filename: str) -> bytes | None:
+    """The bytes of a plain file; None for anything else (a zip member, a missing file)."""
+    try:
+        with open(filename, "rb") as stream:
+            return stream.read()
+    except OSError:
+        return None
+
+
+def judged(
+    entry: Entry,
+    filename: str,
+    lines: Iterable[TLineNo] | None,
+    arcs: Iterable[TArc] | None,
+) -> FileAnalysis:
+    """What `coverage.results.analysis_from_file_reporter` and its `Analysis` make of the
+    measured `lines` and, with branch data, `arcs` (None with line data), given the static
+    analysis of `entry`."""
+    first = entry.first_lines.get
+    fix = _jump_fixer(entry.jump_fixers) if entry.jump_fixers else None
+
+    def translated(pairs: Iterable[TArc]) -> set[TArc]:
+        if fix is not None:
+            pairs = fix(pairs)
+        return {(first(start, start), first(end, end)) for start, end in pairs}
+
+    executed = {first(line, line) for line in lines or ()} & entry.statements
+    missing = entry.statements - executed
+    branch = entry.branch
+    if arcs is None or branch is None:
+        return FileAnalysis(filename, entry.statements, missing, {}, ())
+    single = branch.single
+    taken: set[TArc] = set()
+    for start, end in translated(arcs):
+        if start != end:
+            taken.add((start, end))
+        elif start in single:
+            taken.add((start, single[start]))
+    taken = translated(taken)
+    return FileAnalysis(
         filename,
+        entry.statements,
+        missing,
+        dict(branch.exits),
+        tuple(arc for arc in branch.candidates if arc not in taken),
     )
 
 
-class _Measured:
-    """The three questions `analysis_from_file_reporter` asks of the data, answered by the
-    data; with arcs, the executed lines come from the same query as the arcs (as
-    CoverageData.lines derives them), not from a second one."""
+def _jump_fixer(fixers: dict[Any, Any]) -> Callable[[Iterable[TArc]], set[TArc]]:
+    """The `fix_with_jumps` of this coverage.py's parser, given the fixers it made (their form
+    and their use changed between coverage.py releases; the parser knows its own)."""
+    from coverage.parser import PythonParser
 
-    def __init__(self, data: CoverageData) -> None:
-        self.data = data
-        self.branch = data.has_arcs()
-        self._arcs: tuple[str, list[TArc] | None] | None = None
+    parser = PythonParser(text="\n")
+    parser._with_jump_fixers = fixers
+    return parser.fix_with_jumps
 
-    def has_arcs(self) -> bool:
-        return self.branch
 
-    def arcs(self, filename: str) -> list[TArc] | None:
-        if self._arcs is None or self._arcs[0] != filename:
-            self._arcs = (filename, self.data.arcs(filename))
-        return self._arcs[1]
-
-    def lines(self, filename: str) -> list[TLineNo] | None:
-        if not self.branch:
-            return self.data.lines(filename)
-        arcs = self.arcs(filename)
-        if arcs is None:
-            return self.data.lines(filename)
-        return list({line for arc in arcs for line in arc if line > 0})
+def first_lines(multiline: Mapping[TLineNo, TLineNo]) -> dict[TLineNo, TLineNo]:
+    """coverage.py's multi-line map, with the exits from multi-line statements too (as its
+    parser's `first_line` maps a negative line)."""
+    both = dict(multiline)
+    both.update({-line: -start for line, start in multiline.items()})
+    return both
 
 
 @contextlib.contextmanager
@@ -241,75 +338,47 @@ def build_entry(cov: Coverage, filename: str, text: str, *, branch: bool) -> Ent
     config = cov.config
     parser = PythonParser(text=text, filename=filename, exclude=join_regex(config.exclude_list))
     parser.parse_source()
-    no_branch: set[TLineNo] = set()
-    arcs: set[TArc] | None = None
+    branches = None
     if branch:
-        arcs = parser.arcs()
+        possible = parser.arcs()  # also sets up the parser's `with` fixers
         no_branch = parser.lines_matching(
             join_regex(config.partial_list + config.partial_always_list)
         )
+        exits = parser.exit_counts()
+        branching = {line for line, count in exits.items() if count > 1}
+        destinations: dict[TLineNo, set[TLineNo]] = collections.defaultdict(set)
+        for start, end in possible:
+            destinations[start].add(end)
+        branches = Branches(
+            exits=tuple(sorted((line, exits[line]) for line in branching)),
+            single={
+                start: next(iter(ends)) for start, ends in destinations.items() if len(ends) == 1
+            },
+            candidates=tuple(
+                sorted(
+                    (start, end)
+                    for start, end in possible
+                    if start in branching and start not in no_branch and end not in parser.excluded
+                )
+            ),
+        )
     return Entry(
-        statements=parser.statements,
-        excluded=parser.excluded,
-        multiline=dict(parser.multiline_map),
-        arcs=arcs,
+        statements=frozenset(parser.statements),
+        excluded=frozenset(parser.excluded),
+        first_lines=first_lines(parser.multiline_map),
         jump_fixers=dict(parser._with_jump_fixers) if branch else {},
-        no_branch=no_branch,
+        branch=branches,
     )
-
-
-class CachedReporter(FileReporter):
-    """What `analysis_from_file_reporter` asks of a Python file, answered from an entry with
-    coverage.py's own parser code (line and arc translation, exit counts)."""
-
-    def __init__(self, filename: str, entry: Entry) -> None:
-        super().__init__(filename)
-        self.entry = entry
-        self.parser = _parser(filename, entry)
-
-    def lines(self) -> set[TLineNo]:
-        return self.entry.statements
-
-    def excluded_lines(self) -> set[TLineNo]:
-        return self.entry.excluded
-
-    def translate_lines(self, lines: Iterable[TLineNo]) -> set[TLineNo]:
-        return self.parser.translate_lines(lines)
-
-    def translate_arcs(self, arcs: Iterable[TArc]) -> set[TArc]:
-        return self.parser.translate_arcs(arcs)
-
-    def arcs(self) -> set[TArc]:
-        return self.parser.arcs()
-
-    def exit_counts(self) -> dict[TLineNo, int]:
-        return self.parser.exit_counts()
-
-    def no_branch_lines(self) -> set[TLineNo]:
-        return self.entry.no_branch
-
-
-def _parser(filename: str, entry: Entry) -> PythonParser:
-    """A parser in the state parsing the text left it in, without parsing anything."""
-    from coverage.parser import PythonParser
-
-    parser = PythonParser(text="\n", filename=filename)
-    parser.statements = entry.statements
-    parser.excluded = entry.excluded
-    parser.multiline_map = entry.multiline
-    if entry.arcs is not None:
-        parser._all_arcs = entry.arcs
-        parser._with_jump_fixers = entry.jump_fixers
-    return parser
 
 
 # --- entries on disk --------------------------------------------------------------------------
 
 
-def read_entry(path: Path, key: str) -> Entry | None:
+def read_entry(path: str | Path, key: str) -> Entry | None:
     """The entry at `path` when it is whole, of this format and of `key`; else None."""
     try:
-        document = json.loads(path.read_bytes())
+        with open(path, "rb") as stream:
+            document = json.loads(stream.read())
         if document.get("format") != FORMAT or document.get("key") != key:
             return None
         return _decode(document)
@@ -317,12 +386,13 @@ def read_entry(path: Path, key: str) -> Entry | None:
         return None
 
 
-def write_entry(path: Path, key: str, source: str, entry: Entry) -> None:
+def write_entry(path: str | Path, key: str, source: str, entry: Entry) -> None:
     """Write whole or not at all; a failure only costs the next run an analysis."""
     document = {"format": FORMAT, "key": key, "source": source, **_encode(entry)}
     text = json.dumps(document, separators=(",", ":"))
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        folder, name = os.path.split(path)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=name[: -len(SUFFIX)], suffix=".tmp")
     except OSError:
         return
     try:
@@ -338,16 +408,17 @@ def _flat(pairs: Iterable[tuple[int, int]]) -> list[int]:
     return [number for pair in sorted(pairs) for number in pair]
 
 
-def _pairs(numbers: Sequence[int]) -> Iterator[tuple[int, int]]:
-    if len(numbers) % 2 or not all(type(n) is int for n in numbers):
+def _numbers(value: Any) -> list[int]:
+    if type(value) is not list or not set(map(type, value)) <= {int}:
+        raise ValueError("not a list of line numbers")
+    return value
+
+
+def _pairs(value: Any) -> Iterator[tuple[int, int]]:
+    numbers = _numbers(value)
+    if len(numbers) % 2:
         raise ValueError("not a list of pairs of line numbers")
     return zip(numbers[0::2], numbers[1::2], strict=True)
-
-
-def _lines(numbers: Sequence[int]) -> set[int]:
-    if not all(type(n) is int for n in numbers):
-        raise ValueError("not a list of line numbers")
-    return set(numbers)
 
 
 def _tuples(value: Any) -> Any:
@@ -360,25 +431,36 @@ def _tuples(value: Any) -> Any:
 
 
 def _encode(entry: Entry) -> dict[str, Any]:
+    branch = entry.branch
     return {
         "statements": sorted(entry.statements),
         "excluded": sorted(entry.excluded),
-        "multiline": _flat(entry.multiline.items()),
-        "arcs": None if entry.arcs is None else _flat(entry.arcs),
+        "multiline": _flat((line, first) for line, first in entry.first_lines.items() if line > 0),
         "jump_fixers": [[key, value] for key, value in entry.jump_fixers.items()],
-        "no_branch": sorted(entry.no_branch),
+        "branch": None
+        if branch is None
+        else {
+            "exits": _flat(branch.exits),
+            "single": _flat(branch.single.items()),
+            "candidates": _flat(branch.candidates),
+        },
     }
 
 
 def _decode(document: dict[str, Any]) -> Entry:
-    arcs = document["arcs"]
+    branch = document["branch"]
     return Entry(
-        statements=_lines(document["statements"]),
-        excluded=_lines(document["excluded"]),
-        multiline=dict(_pairs(document["multiline"])),
-        arcs=None if arcs is None else set(_pairs(arcs)),
+        statements=frozenset(_numbers(document["statements"])),
+        excluded=frozenset(_numbers(document["excluded"])),
+        first_lines=first_lines(dict(_pairs(document["multiline"]))),
         jump_fixers={_tuples(k): _tuples(v) for k, v in document["jump_fixers"]},
-        no_branch=_lines(document["no_branch"]),
+        branch=None
+        if branch is None
+        else Branches(
+            exits=tuple(_pairs(branch["exits"])),
+            single=dict(_pairs(branch["single"])),
+            candidates=tuple(_pairs(branch["candidates"])),
+        ),
     )
 
 

@@ -125,8 +125,10 @@ def small_project(root: Path, covgate: str = "", *, relative_files: bool = False
 
 
 def clean_env() -> dict[str, str]:
-    """The environment without anything that would steer coverage.py or covgate."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COV_CORE"))}
+    """The environment without anything that would steer coverage.py or covgate (or tell a
+    child pytest that it is an xdist worker, when this suite runs with -n)."""
+    steering = ("COVERAGE_", "COV_CORE", "PYTEST_XDIST_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(steering)}
     env.pop("GITHUB_ACTIONS", None)
     env["NO_COLOR"] = "1"
     return env

@@ -234,10 +234,10 @@ def test_branch_data_after_line_entries_rebuilds_them_with_arcs(project: Path) -
     coverage(project, "run", "-m", "pytest", "-q", "-p", "no:cacheprovider")
     analysed(project)
     line_entry = json.loads(entry_of(project, "app/flow.py").read_bytes())
-    assert line_entry["arcs"] is None
+    assert line_entry["branch"] is None
     measure(project)
     assert_equals_coverage(analysed(project), project)
-    assert json.loads(entry_of(project, "app/flow.py").read_bytes())["arcs"]
+    assert json.loads(entry_of(project, "app/flow.py").read_bytes())["branch"]["candidates"]
 
 
 # --- edits ------------------------------------------------------------------------------------
@@ -313,11 +313,11 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "empty": lambda data: b"",
     "not json": lambda data: b"\x00\xff garbage",
     "a list": lambda data: b"[1, 2, 3]",
-    "another format": lambda data: data.replace(b'"format":1', b'"format":99'),
+    "another format": lambda data: data.replace(b'"format":', b'"format":99'),
     "another key": lambda data: data.replace(b'"key":"', b'"key":"0'),
-    "odd pairs": lambda data: data.replace(b'"multiline":[', b'"multiline":[7,'),
+    "odd pairs": lambda data: data.replace(b'"candidates":[', b'"candidates":[7,'),
     "strings for lines": lambda data: data.replace(b'"statements":[', b'"statements":["1",'),
-    "missing field": lambda data: data.replace(b'"no_branch"', b'"nobranch"'),
+    "missing field": lambda data: data.replace(b'"branch"', b'"branches"'),
 }
 
 
@@ -335,24 +335,64 @@ def test_damaged_entries_are_ignored_and_rebuilt(project: Path) -> None:
     assert all(json.loads(data)["format"] == cache.FORMAT for data in entries(project).values())
 
 
-def test_read_entry_refuses_what_is_not_a_whole_entry(tmp_path: Path) -> None:
-    entry = cache.Entry(
-        statements={1, 2, 5},
-        excluded={9},
-        multiline={3: 2},
-        arcs={(1, 2), (2, 5), (5, -1)},
-        jump_fixers={(4, 1): (4, 6), (1, 6): None},
-        no_branch={5},
-    )
-    path = tmp_path / "entry.json"
-    cache.write_entry(path, "k", "app/x.py", entry)
-    assert cache.read_entry(path, "k") == entry
-    assert cache.read_entry(path, "other") is None
-    assert cache.read_entry(tmp_path / "missing.json", "k") is None
-    for damage in DAMAGE.values():
-        path.write_bytes(damage(json.dumps({"format": 1, "key": "k"}).encode()))
-        assert cache.read_entry(path, "k") is None
-    assert [p.name for p in tmp_path.iterdir()] == ["entry.json"]  # no temporary left
+class _Data:
+    """The measured data of one file, asked as analysis_from_file_reporter asks it."""
+
+    def __init__(self, lines: list[int] | None, arcs: list[tuple[int, int]] | None) -> None:
+        self._lines = lines
+        self._arcs = arcs
+
+    def has_arcs(self) -> bool:
+        return self._arcs is not None
+
+    def lines(self, filename: str) -> list[int] | None:
+        if self._arcs is not None:
+            return list({n for arc in self._arcs for n in arc if n > 0})
+        return self._lines
+
+    def arcs(self, filename: str) -> list[tuple[int, int]] | None:
+        return self._arcs
+
+
+def test_an_entry_judges_as_coverage_py_does(tmp_path: Path) -> None:
+    """From an entry that went through the disk, the numbers of any measured lines and arcs
+    (exits, `with` jumps, multi-line statements, excluded and `no branch` lines included)
+    equal those of coverage.py's own analysis of the source."""
+    import random
+
+    from coverage import Coverage
+    from coverage.python import PythonFileReporter
+    from coverage.results import analysis_from_file_reporter
+
+    source = tmp_path / "flow.py"
+    source.write_text(FLOW, encoding="utf-8")
+    cov = Coverage(data_file=None, config_file=False)
+    real = PythonFileReporter(str(source), cov)
+    for branch in (True, False):
+        cache.write_entry(
+            tmp_path / "entry.json", "k", "flow.py",
+            cache.build_entry(cov, real.filename, FLOW, branch=branch),
+        )  # fmt: skip
+        entry = cache.read_entry(tmp_path / "entry.json", "k")
+        assert entry is not None
+        assert entry.first_lines
+        assert entry.excluded
+        assert (entry.branch is not None) == branch == bool(entry.jump_fixers)
+        last = len(FLOW.splitlines()) + 2
+        everything = [(a, b) for a in range(-last, last + 1) for b in range(-last, last + 1)]
+        possible = sorted(real.arcs())
+        special = sorted(set(entry.jump_fixers) | {(a, a) for a in range(1, last)})
+        rng = random.Random(5)
+        samples = [[], possible, special, everything]
+        samples += [rng.sample(possible, k) + rng.sample(special, 3) for k in (1, 5, 20, 40)]
+        samples += [rng.sample(everything, k) for k in (10, 100, 1000)]
+        for arcs in samples:
+            lines = sorted({n for arc in arcs for n in arc if n > 0})
+            data = _Data(lines, arcs if branch else None)
+            expected = analysis_from_file_reporter(data, 2, real, real.filename)  # type: ignore[arg-type]
+            ours = cache.judged(entry, real.filename, data.lines(""), data.arcs(""))
+            assert ours == cache.FileAnalysis.of(expected)
+            assert arcs == [] or ours.missing != ours.statements  # not vacuous
 
 
 @slow
@@ -382,15 +422,20 @@ def test_no_cache_neither_reads_nor_writes(project: Path) -> None:
 
 
 @slow
+@pytest.mark.parametrize("release", ["newer", "older"])
 def test_an_unchecked_coverage_release_is_analysed_without_the_cache(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch, release: str
 ) -> None:
     import coverage as coverage_module
 
-    monkeypatch.setattr(cache, "VERIFIED_BELOW", coverage_module.version_info[:2])
+    this = tuple(coverage_module.version_info[:2])
+    if release == "newer":
+        monkeypatch.setattr(cache, "VERIFIED_BELOW", this)
+    else:
+        monkeypatch.setattr(cache, "VERIFIED_FROM", (this[0], this[1] + 1))
     found = analysed(project)
     assert found.notes == (
-        f"analysis cache off: not yet checked against coverage.py {coverage_module.__version__}; "
+        f"analysis cache off: not checked against coverage.py {coverage_module.__version__}; "
         "every file is analysed afresh",
     )
     assert not (project / ".covgate").exists()
@@ -447,7 +492,7 @@ def test_prune_keeps_entries_of_present_files_not_in_this_run(tmp_path: Path) ->
     folder.mkdir(parents=True)
     (tmp_path / "kept.py").write_text("x = 1\n")
     store = cache.AnalysisCache(folder=folder, root=tmp_path, settings="s")
-    entry = cache.Entry(set(), set(), {}, None, {}, set())
+    entry = cache.Entry(frozenset(), frozenset(), {}, {}, None)
     for source in ("kept.py", "gone.py"):
         cache.write_entry(folder / cache.entry_name(source), "k", source, entry)
     (folder / "unreadable.json").write_text("{")
@@ -510,5 +555,11 @@ def test_entry_name_is_the_project_relative_path() -> None:
     assert cache.relative("/p/app/x.py", Path("/p")) == "app/x.py"
     assert cache.relative("app/x.py", "/p") == "app/x.py"
     assert cache.relative("/elsewhere/x.py", Path("/p")) == "/elsewhere/x.py"
+    assert cache.relative("/px/app.py", "/p") == "/px/app.py"  # a sibling sharing a prefix
+    assert cache.relative("/p/app/x.py", "/p/") == "app/x.py"
+    assert cache.relative("/p/./app//x.py", "/p/sub/..") == "app/x.py"
+    assert cache.relative("../x.py", "/p/sub") == "/p/x.py"
+    assert cache.relative("/x.py", "/") == "x.py"
+    assert cache.relative("/p", "/p") == "."
     assert cache.entry_name("app/x.py") != cache.entry_name("app/y.py")
     assert cache.entry_name("app/x.py").endswith(".json")
