@@ -100,6 +100,13 @@ def covgate_run(
     return json.loads((root / "covgate.json").read_text()), done
 
 
+def per_file(report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        f["path"]: {**{key: f[key] for key in COUNTS}, "missing_lines": f["missing_lines"]}
+        for f in report["files"]
+    }
+
+
 @pytest.mark.parametrize("project", PROJECTS, ids=[p.name for p in PROJECTS])
 def test_covgate_run_counts_as_coverage_py_does(
     venv: Path, project: Project, tmp_path: Path
@@ -113,13 +120,17 @@ def test_covgate_run_counts_as_coverage_py_does(
     (root / ".coverage").unlink()
     report, done = covgate_run(python, root, env, project.workers)
 
-    ours = {
-        f["path"]: {**{key: f[key] for key in COUNTS}, "missing_lines": f["missing_lines"]}
-        for f in report["files"]
-    }
-    assert ours == plain_files
+    assert per_file(report) == plain_files
     assert {key: report["tests"][key] for key in OUTCOMES} == pytest_counts(plain_output)
     assert done.stderr == "" or "Traceback" not in done.stderr
+    # The gate after the run wrote the analysis cache; a check of the data it left hits it.
+    assert sorted((root / ".covgate" / "analysis").glob("*.json"))
+    warm = subprocess.run(
+        [str(python), "-m", "covgate", "check", "--report", "json:warm.json"],
+        cwd=root, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert warm.returncode in (0, 2), warm.stdout[-3000:] + warm.stderr[-3000:]
+    assert per_file(json.loads((root / "warm.json").read_text())) == plain_files
     overall = report["overall"]
     print(
         f"{project.name} {project.version}: {overall['files']} files, "
