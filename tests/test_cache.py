@@ -8,11 +8,15 @@ compared with coverage.py's own JSON report of the same data.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import json.decoder
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -393,6 +397,51 @@ def test_an_entry_judges_as_coverage_py_does(tmp_path: Path) -> None:
             ours = cache.judged(entry, real.filename, data.lines(""), data.arcs(""))
             assert ours == cache.FileAnalysis.of(expected)
             assert arcs == [] or ours.missing != ours.statements  # not vacuous
+
+
+# Real sources with much syntax: covgate's own package and standard library modules.
+REAL_SOURCES = sorted(Path(cache.__file__).parent.rglob("*.py")) + [
+    Path(module.__file__)
+    for module in (contextlib, dataclasses, json.decoder, shutil, subprocess, tempfile)
+    if module.__file__
+]
+
+
+@slow
+def test_entries_judge_real_sources_as_coverage_py_does() -> None:
+    """On real sources, an entry's numbers for random measured arcs (possible ones, stray
+    ones, self-loops, `with` jumps) and lines equal coverage.py's own analysis."""
+    import random
+
+    from coverage import Coverage
+    from coverage.python import PythonFileReporter, get_python_source
+    from coverage.results import analysis_from_file_reporter
+
+    cov = Coverage(data_file=None, config_file=False)
+    rng = random.Random(7)
+    fixed = 0
+    for path in REAL_SOURCES:
+        text = get_python_source(str(path))
+        real = PythonFileReporter(str(path), cov)
+        possible = sorted(real.arcs())
+        entries = {
+            branch: cache.build_entry(cov, real.filename, text, branch=branch)
+            for branch in (True, False)
+        }
+        fixed += bool(entries[True].jump_fixers)
+        last = max(real.lines(), default=1) + 2
+        stray = [(rng.randint(-last, last), rng.randint(-last, last)) for _ in range(40)]
+        loops = [(n, n) for n in rng.sample(range(1, last), min(10, last - 1))]
+        samples = [possible, stray + loops + sorted(entries[True].jump_fixers)]
+        samples += [rng.sample(possible, min(k, len(possible))) for k in (3, 30)]
+        for arcs in samples:
+            lines = sorted({n for arc in arcs for n in arc if n > 0})
+            for branch, entry in entries.items():
+                data = _Data(lines, arcs if branch else None)
+                expected = analysis_from_file_reporter(data, 2, real, real.filename)  # type: ignore[arg-type]
+                ours = cache.judged(entry, real.filename, data.lines(""), data.arcs(""))
+                assert ours == cache.FileAnalysis.of(expected), (path, branch, arcs)
+    assert fixed >= 5  # `with` blocks were among them
 
 
 @slow
