@@ -279,6 +279,13 @@ class PatchResult:
     def passed(self) -> bool:
         return self.status not in (PatchStatus.FAILED, PatchStatus.NOT_MEASURED)
 
+    def most_missing(self, limit: int = 5) -> tuple[FilePatch, ...]:
+        """The changed files with the most uncovered changed statements and branches, most
+        first."""
+        with_missing = [f for f in self.files if f.counts.missing]
+        with_missing.sort(key=lambda f: (-f.counts.missing, f.path))
+        return tuple(with_missing[:limit])
+
 
 class Status(str, enum.Enum):
     PASSED = "passed"
@@ -312,6 +319,26 @@ class GroupResult:
     @property
     def failed_checks(self) -> tuple[Check, ...]:
         return tuple(check for check in self.checks if not check.passed)
+
+    @property
+    def coverage_checks(self) -> tuple[Check, ...]:
+        """The checks of the thresholds on the group's files as a whole (min, lines, branches,
+        per_file, max_missing): what the main table judges."""
+        return tuple(check for check in self.checks if check.metric is not Metric.PATCH)
+
+    @property
+    def patch_checks(self) -> tuple[Check, ...]:
+        """The checks of the `patch` threshold: what the patch table judges."""
+        return tuple(check for check in self.checks if check.metric is Metric.PATCH)
+
+    @property
+    def coverage_status(self) -> Status:
+        """`status` judged by `coverage_checks` alone: the main table's verdict. A group that
+        misses only its patch threshold passes here (or is skipped, when it has no files and
+        may be empty), and still fails as a whole."""
+        if self.status is not Status.FAILED or any(not c.passed for c in self.coverage_checks):
+            return self.status
+        return Status.PASSED if self.files else Status.EMPTY
 
     def most_missing(self, limit: int = 5) -> tuple[FileCoverage, ...]:
         """The files with the most uncovered lines and branches, most first."""

@@ -258,3 +258,14 @@ def covgate_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, s
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+GOLD = Path(__file__).parent / "gold"
+
+
+def golden(name: str, text: str) -> None:
+    """Compare with tests/gold/NAME; COVGATE_UPDATE_GOLD=1 rewrites the file instead."""
+    path = GOLD / name
+    if os.environ.get("COVGATE_UPDATE_GOLD"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")

@@ -300,7 +300,7 @@ def regressed_outcome() -> Outcome:
      ("github", "regressions-github.txt")],
 )  # fmt: skip
 def test_report_sections_golden(name: str, gold: str) -> None:
-    from tests.test_report import golden
+    from tests.helpers import golden
 
     text = renderer(name)(regressed_outcome(), color=False, width=None)
     golden(gold, text)

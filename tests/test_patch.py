@@ -31,9 +31,20 @@ from covgate.model import (
     Thresholds,
 )
 from covgate.patch import file_patch
-from covgate.report import github, markdown, terminal
+from covgate.report import github, markdown, terminal, text
 from covgate.report import json as json_report
-from tests.helpers import AUTH, MAIN, TESTS, UTILS, clean_env, coverage_report, measure, write_files
+from tests.helpers import (
+    AUTH,
+    MAIN,
+    TESTS,
+    UTILS,
+    clean_env,
+    coverage_report,
+    golden,
+    measure,
+    plain_environment,
+    write_files,
+)
 from tests.helpers import covgate_main as run_main
 
 slow = pytest.mark.slow
@@ -168,6 +179,73 @@ def test_without_a_diff_there_is_no_patch() -> None:
     assert evaluation.classes[0].status is Status.PASSED  # no diff base: nothing to judge
 
 
+@pytest.mark.parametrize(
+    ("threshold", "changes", "critical", "rest"),
+    [
+        # Only the patch threshold misses: the main table passes the class.
+        (Fraction(100), (("app/auth/tokens.py", (3, 4)),),
+         (Status.FAILED, Status.PASSED), (Status.EMPTY, Status.EMPTY)),
+        # A class without measured files (empty allowed) whose changed file went unmeasured:
+        # skipped in the main table, failing in the patch table.
+        (Fraction(0), (("lib/new.py", (1,)),),
+         (Status.PASSED, Status.PASSED), (Status.FAILED, Status.EMPTY)),
+        (None, (("app/auth/tokens.py", (3, 4)),),
+         (Status.PASSED, Status.PASSED), (Status.EMPTY, Status.EMPTY)),
+    ],
+)  # fmt: skip
+def test_the_main_table_judges_the_class_thresholds_alone(
+    threshold: Fraction | None,
+    changes: tuple[tuple[str, tuple[int, ...]], ...],
+    critical: tuple[Status, Status],
+    rest: tuple[Status, Status],
+) -> None:
+    evaluation = evaluate(MEASURED, policy(threshold, allow_empty=True), diff(*changes))
+
+    found = [(g.status, g.coverage_status) for g in evaluation.classes]
+
+    assert found == [critical, rest]
+    assert evaluation.unclassified.coverage_status is Status.INFO
+
+
+def test_a_missed_min_fails_the_main_table_whatever_the_patch() -> None:
+    limits = Thresholds(min=Fraction(90), patch=Fraction(0))
+    strict = Policy(Thresholds(), (PathClass("critical", ("**/auth/**",), limits),))
+
+    evaluation = evaluate(MEASURED, strict, diff(("app/auth/tokens.py", (3, 4))))
+
+    critical = evaluation.classes[0]
+    assert (critical.status, critical.coverage_status) == (Status.FAILED, Status.FAILED)
+    assert critical.patch is not None
+    assert critical.patch.passed
+
+
+@pytest.mark.parametrize(
+    ("threshold", "expected"),
+    [
+        (Fraction(100), [
+            ("critical patch 50.00 % < 100 %: cover 2 more changed lines or branches", 0),
+            ("critical patch: app/auth/new.py changed but not measured (absent from the coverage "
+             "data: never imported by the tests, or omitted?)", 0),
+            ("app/auth/tokens.py: 2 missing: changed line 3 not run; partial branches at 4", 1),
+        ]),
+        # The metric is met: covering changed lines would not help, measuring new.py would.
+        (Fraction(50), [
+            ("critical patch: app/auth/new.py changed but not measured (absent from the coverage "
+             "data: never imported by the tests, or omitted?)", 0),
+        ]),
+    ],
+)  # fmt: skip
+def test_a_patch_miss_names_the_changed_files(
+    threshold: Fraction, expected: list[tuple[str, int]]
+) -> None:
+    changes = (("app/auth/tokens.py", (3, 4)), ("app/auth/new.py", (1,)))
+    evaluation = evaluate(MEASURED, policy(threshold), diff(*changes))
+
+    lines = text.misses(evaluation.classes[0], 2, text.RANGES_SHOWN)
+
+    assert [(line.text, line.level) for line in lines] == expected
+
+
 def canned_outcome() -> Outcome:
     files = (
         BRANCHY,
@@ -255,6 +333,14 @@ def test_every_report_shows_the_patch() -> None:
         "threshold": 100.0,
         "passed": False,
         "unmeasured": ["app/auth/gone.py"],
+        "most_missing": [
+            {
+                "path": "app/auth/tokens.py",
+                "missing": 4,
+                "uncovered_changed_lines": [3, 8],
+                "partial_changed_lines": [2, 4],
+            }
+        ],
     }
     tokens = document["files"][0]
     assert (tokens["changed_lines"], tokens["uncovered_changed_lines"]) == ([2, 3, 4, 8], [3, 8])
@@ -613,6 +699,126 @@ def test_run_with_a_diff_base_gates_the_changed_lines(
     assert ran["overall"]["patch"] == checked["overall"]["patch"]
     assert [c["patch"] for c in ran["classes"]] == [c["patch"] for c in checked["classes"]]
     assert "critical patch 53.84 % < 100 %: cover 6 more changed lines or branches" in out
+
+
+def shown(repo: Repo, report: str) -> str:
+    """A report with the merge base (new in every built repository) named MERGE_BASE."""
+    base = git(repo.top, "merge-base", "main", "HEAD").strip()
+    return report.replace(base[:12], "MERGE_BASE").replace(base, "MERGE_BASE")
+
+
+# The branchy repository's policy passes critical (75.75 % of 50 %) and overall (51.94 % of
+# 50 %) on their files as a whole, and misses both of their patch thresholds (53.84 % of 100 %,
+# 40 % of 50 %); the options move critical's and entry's thresholds.
+VERDICT_CASES = [
+    pytest.param("patch-only", (), id="patch-only"),
+    pytest.param("patch-and-class", ("--fail-under", "critical=80"), id="both"),
+    # entry: 66.66 % of 70 % misses; its patch threshold passes (no changed lines).
+    pytest.param("class-only", ("--fail-under", "entry=70"), id="class-only"),
+]
+
+
+@slow
+@pytest.mark.parametrize(("gold", "options"), VERDICT_CASES)
+def test_each_table_judges_its_own_thresholds(
+    branchy: Repo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    gold: str,
+    options: tuple[str, ...],
+) -> None:
+    plain_environment(monkeypatch)
+    check = ("check", "-C", str(branchy.root), "--diff-base", "main", *options)
+
+    code, out, err = run_main(capsys, *check)
+    md_code, summary, _ = run_main(capsys, *check, "--report", "markdown")
+
+    assert (code, md_code, err) == (ExitCode.THRESHOLD_MISSED, ExitCode.THRESHOLD_MISSED, "")
+    golden(f"verdicts-{gold}.txt", shown(branchy, out))
+    golden(f"verdicts-{gold}.md", shown(branchy, summary))
+
+
+@slow
+def test_a_class_missing_only_its_patch_threshold(
+    branchy: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain_environment(monkeypatch)
+    check = ("check", "-C", str(branchy.root), "--diff-base", "main")
+
+    code, out, _ = run_main(capsys, *check)
+    _, document = covgate_json(capsys, branchy.root, "--diff-base", "main")
+    _, annotations, _ = run_main(capsys, *check, "--report", "github")
+
+    assert code == ExitCode.THRESHOLD_MISSED
+    main_table, patch_table = out.split("patch coverage: lines changed since main")
+    # The main table passes what meets its thresholds; the patch table fails what misses.
+    assert (
+        "| critical     |     3 |         21 |                  5 |       12 |                "
+        "3 |       3 |  75.75 % | 50 %   | pass    |" in main_table
+    )
+    assert (
+        "| critical     |     2 |          9 |                  4 |        4 |                "
+        "2 |       2 |  53.84 % | 100 %  | FAIL             |" in patch_table
+    )
+    assert (
+        "critical patch 53.84 % < 100 %: cover 6 more changed lines or branches\n"
+        "critical patch: tools/auth/helper.py changed but not measured (absent from the "
+        "coverage data: never imported by the tests, or omitted?)\n"
+        "    app/auth/tokens.py: 4 missing: changed lines 19, 23 not run; partial branches at "
+        "18, 20\n"
+        "    app/auth/fresh.py: 2 missing: changed lines 1-2 not run\n" in patch_table
+    )
+    critical = document["classes"][0]
+    assert (critical["status"], critical["coverage_status"], critical["passed"]) == (
+        "failed",
+        "passed",
+        False,
+    )
+    assert critical["most_missing"] == []
+    assert critical["patch"]["most_missing"] == [
+        {
+            "path": "app/auth/tokens.py",
+            "missing": 4,
+            "uncovered_changed_lines": [19, 23],
+            "partial_changed_lines": [18, 20],
+        },
+        {
+            "path": "app/auth/fresh.py",
+            "missing": 2,
+            "uncovered_changed_lines": [1, 2],
+            "partial_changed_lines": [],
+        },
+    ]
+    assert [c["metric"] for c in critical["checks"] if not c["passed"]] == ["patch", "patch"]
+    # utils has no patch threshold: its uncovered change counts against overall's.
+    assert (
+        "::error file=proj/app/utils/text.py,line=14,endLine=16,title=covgate%3A overall patch "
+        "below target::changed lines 14-16 not run by the tests"
+    ) in annotations.splitlines()
+
+
+@slow
+def test_a_class_missing_only_its_own_threshold_reads_as_without_a_diff(
+    branchy: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain_environment(monkeypatch)
+    entry = (
+        "entry 66.66 % < 70 %: cover 1 more line or branch\n"
+        "    app/main.py: 2 missing: line 4; partial branches at 2\n"
+    )
+
+    code, with_diff, _ = run_main(
+        capsys, "check", "-C", str(branchy.root), "--diff-base", "main", "--fail-under", "entry=70"
+    )
+    _, without, _ = run_main(capsys, "check", "-C", str(branchy.root), "--fail-under", "entry=70")
+
+    assert code == ExitCode.THRESHOLD_MISSED
+    assert entry in with_diff
+    assert entry in without
+    assert (
+        "| entry        |     1 |          4 |                  1 |        2 |                1 "
+        "|       1 |  66.66 % | 70 %   | FAIL    |" in with_diff
+    )
 
 
 @slow

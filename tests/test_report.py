@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -11,16 +9,7 @@ from covgate.model import Counts, FileCoverage, Measurement, Outcome
 from covgate.report import FORMATS, renderer, text
 from covgate.report.json import SCHEMA_VERSION
 from tests import canned
-
-GOLD = Path(__file__).parent / "gold"
-
-
-def golden(name: str, text: str) -> None:
-    """Compare with tests/gold/NAME; COVGATE_UPDATE_GOLD=1 rewrites the file instead."""
-    path = GOLD / name
-    if os.environ.get("COVGATE_UPDATE_GOLD"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+from tests.helpers import golden
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))

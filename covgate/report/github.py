@@ -108,9 +108,14 @@ def patch_annotations(outcome: Outcome) -> tuple[list[str], list[str]]:
         patch = item.patch
         if patch is None:
             continue
-        missed = overall_fails or item.class_name in failing
-        owner = item.class_name or "overall"
-        title = f"covgate: {owner} patch" + (" below target" if missed else "")
+        # The title names the patch threshold the range counts against: its class's when that
+        # misses, else overall's (a class without a patch threshold misses none of its own).
+        if item.class_name in failing:
+            missed, title = True, f"covgate: {item.class_name} patch below target"
+        elif overall_fails:
+            missed, title = True, "covgate: overall patch below target"
+        else:
+            missed, title = False, f"covgate: {item.class_name or 'overall'} patch"
         found = errors if missed else warnings
         for start, end in _runs(patch.uncovered_lines):
             shown = f"line {start}" if start == end else f"lines {start}-{end}"

@@ -16,7 +16,9 @@ from covgate.model import (
     GroupResult,
     Outcome,
     PatchResult,
+    PatchStatus,
     RefResult,
+    Status,
     TestSummary,
 )
 
@@ -158,6 +160,17 @@ def _patch(patch: PatchResult, threshold: Fraction | None) -> dict[str, Any]:
         "threshold": _number(threshold),
         "passed": patch.passed,
         "unmeasured": list(patch.unmeasured),
+        "most_missing": [
+            {
+                "path": f.path,
+                "missing": f.counts.missing,
+                "uncovered_changed_lines": list(f.uncovered_lines),
+                "partial_changed_lines": list(f.partial_lines),
+            }
+            for f in patch.most_missing()
+        ]
+        if patch.status is PatchStatus.FAILED
+        else [],
     }
 
 
@@ -184,6 +197,7 @@ def _group(group: GroupResult) -> dict[str, Any]:
         "name": group.name,
         "paths": list(group.paths),
         "status": group.status.value,
+        "coverage_status": group.coverage_status.value,
         "files": len(group.files),
         **_counts(group.counts),
         "threshold": _number(limits.min),
@@ -210,7 +224,7 @@ def _group(group: GroupResult) -> dict[str, Any]:
             {"path": f.path, "missing": f.counts.missing, "missing_lines": list(f.missing_lines)}
             for f in group.most_missing()
         ]
-        if not group.passed
+        if group.coverage_status is Status.FAILED
         else [],
         **({"patch": _patch(group.patch, limits.patch)} if group.patch is not None else {}),
     }

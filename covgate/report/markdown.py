@@ -12,7 +12,6 @@ from covgate.model import Evaluation, Outcome, Status
 from covgate.report import regressions, text
 
 LIMIT = 1024 * 1024  # GitHub's limit for one step summary
-FILES_SHOWN = 5
 UNCLASSIFIED_SHOWN = 50
 PATCH_SHOWN = 100
 
@@ -71,7 +70,7 @@ def lines(outcome: Outcome, verbosity: int = 0) -> list[str]:
             groups.append(evaluation.unclassified)
         for group, cells in zip(groups, text.rows(evaluation, outcome.precision), strict=False):
             shown = [escape(cell) for cell in cells]
-            if group.status in (Status.FAILED, Status.NO_FILES):
+            if group.coverage_status in (Status.FAILED, Status.NO_FILES):
                 shown[-1] = f"**{shown[-1]}**"
             out.append("| " + " | ".join(shown) + " |")
         overall = [escape(cell) for cell in text.row(evaluation.overall, outcome.precision)]
@@ -82,15 +81,10 @@ def lines(outcome: Outcome, verbosity: int = 0) -> list[str]:
             if group.status is Status.NO_FILES:
                 misses.append(f"- {escape(text.empty_message(group))}")
         for group in evaluation.failed_groups:
-            for check in group.failed_checks:
-                misses.append(
-                    f"- {escape(text.check_message(group.name, check, outcome.precision))}"
-                )
-            for file in group.most_missing(FILES_SHOWN):
-                misses.append(
-                    f"  - {escape(file.path)}: {file.counts.missing} missing: "
-                    f"{escape(text.file_gaps(file, text.gaps_limit(verbosity)))}"
-                )
+            for line in text.misses(group, outcome.precision, text.gaps_limit(verbosity)):
+                item = escape(line.text)
+                bold = f"**{item}**" if line.kind == "heading" else item
+                misses.append("  " * line.level + f"- {bold}")
         if misses:
             out.extend(["### What would make it pass", "", *misses, ""])
         out.extend(patch_lines(evaluation, outcome.precision))

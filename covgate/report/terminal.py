@@ -13,7 +13,6 @@ from covgate.model import GroupResult, Outcome, Status, TestSummary
 from covgate.report import regressions, text
 
 PLAIN_WIDTH = 160
-FILES_SHOWN = 5
 UNCLASSIFIED_SHOWN = 10
 PATCH_FILES_SHOWN = 20
 
@@ -24,6 +23,7 @@ _STYLES = {
     Status.NO_FILES: "bold red",
     Status.INFO: "dim",
 }
+_MISS_STYLES = {"heading": "bold red", "check": "red", "file": None}
 
 
 def render(
@@ -95,7 +95,7 @@ def _table(console: Console, outcome: Outcome, color: bool) -> None:
         groups.append(evaluation.unclassified)
     groups.append(evaluation.overall)
     for group, cells in zip(groups, text.rows(evaluation, outcome.precision), strict=True):
-        verdict = Text(cells[-1], style=_STYLES[group.status])
+        verdict = Text(cells[-1], style=_STYLES[group.coverage_status])
         end_section = group is groups[-2] if len(groups) > 1 else False
         shown = [text.printable(cell) for cell in cells[:-1]]
         table.add_row(*shown, verdict, end_section=end_section)
@@ -148,11 +148,8 @@ def _files(console: Console, outcome: Outcome, color: bool) -> None:
 
 
 def _misses(console: Console, group: GroupResult, precision: int, limit: int | None) -> None:
-    for check in group.failed_checks:
-        _print(console, text.check_message(group.name, check, precision), style="red")
-    for file in group.most_missing(FILES_SHOWN):
-        gaps = text.file_gaps(file, limit)
-        _print(console, f"    {file.path}: {file.counts.missing} missing: {gaps}")
+    for line in text.misses(group, precision, limit):
+        _print(console, "    " * line.level + line.text, style=_MISS_STYLES[line.kind])
 
 
 def _unclassified(console: Console, group: GroupResult) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from covgate.model import (
     Check,
     ClassifiedFile,
@@ -112,7 +115,8 @@ def target(group: GroupResult) -> str:
 
 
 def row(group: GroupResult, precision: int) -> tuple[str, ...]:
-    """One table row, in the order of COLUMNS."""
+    """One table row, in the order of COLUMNS. The verdict is that of the thresholds the row
+    shows (`coverage_status`): the patch threshold has its own table."""
     counts = group.counts
     empty = not group.files
     return (
@@ -125,7 +129,7 @@ def row(group: GroupResult, precision: int) -> tuple[str, ...]:
         str(counts.partial_branches),
         "-" if empty else f"{floor_percent(counts.ratio, precision)} %",
         "" if group.status is Status.INFO else target(group),
-        VERDICTS[group.status],
+        VERDICTS[group.coverage_status],
     )
 
 
@@ -177,6 +181,76 @@ def check_message(name: str, check: Check, precision: int) -> str:
         Metric.PATCH: f"{name} patch",
     }[check.metric]
     return f"{label} {shown} % < {limit} %: {more}"
+
+
+@dataclass(frozen=True)
+class MissLine:
+    """One line of what would make a group pass."""
+
+    text: str
+    level: int
+    """Nesting: a heading is 0, what it heads one more, a file one more than its check."""
+    kind: Literal["heading", "check", "file"]
+
+
+FILES_SHOWN = 5
+"""Files listed under a missed threshold."""
+
+
+def misses(group: GroupResult, precision: int, limit: int | None) -> list[MissLine]:
+    """What would make a failed group pass: each missed threshold with how much more to
+    cover, then the files that serve it. Under the thresholds on the group's files as a whole,
+    the files with the most missing lines and branches; under `patch`, the changed files with
+    the most uncovered changed lines and branches, with their uncovered changed ranges (when
+    the metric misses, not only a changed file the data lacks). When
+    both kinds miss, each list has a heading that names the thresholds it serves. `limit`
+    caps the ranges shown per file (`gaps_limit`)."""
+    own = [check for check in group.coverage_checks if not check.passed]
+    patch = [check for check in group.patch_checks if not check.passed]
+    both = bool(own and patch)
+    level = 1 if both else 0
+    found: list[MissLine] = []
+    if own:
+        if both:
+            found.append(MissLine(_own_heading(group), 0, "heading"))
+        found.extend(MissLine(check_message(group.name, c, precision), level, "check") for c in own)
+        for file in group.most_missing(FILES_SHOWN):
+            gaps = f"{file.counts.missing} missing: {file_gaps(file, limit)}"
+            found.append(MissLine(f"{file.path}: {gaps}", level + 1, "file"))
+    if patch:
+        if both:
+            shown = format_threshold(patch[0].threshold)
+            heading = f"{group.name}: to meet its patch threshold on the changed lines ({shown} %)"
+            found.append(MissLine(heading, 0, "heading"))
+        found.extend(
+            MissLine(check_message(group.name, c, precision), level, "check") for c in patch
+        )
+        # Covering changed lines helps only when the metric misses (status failed); a changed
+        # file the data lacks needs measuring, which its own message says.
+        result = group.patch
+        missed = result is not None and result.status is PatchStatus.FAILED
+        changed = result.most_missing(FILES_SHOWN) if result is not None and missed else ()
+        for item in changed:
+            gaps = f"{item.counts.missing} missing: {patch_gaps(item, limit)}"
+            found.append(MissLine(f"{item.path}: {gaps}", level + 1, "file"))
+    return found
+
+
+def _own_heading(group: GroupResult) -> str:
+    """'critical: to meet its thresholds on all its files (95 %, each file 94 %)'."""
+    limits = group.thresholds
+    count = sum(
+        value is not None
+        for value in (
+            limits.min,
+            limits.lines,
+            limits.branches,
+            limits.per_file,
+            limits.max_missing,
+        )
+    )
+    what = "its threshold" if count == 1 else "its thresholds"
+    return f"{group.name}: to meet {what} on all its files ({target(group)})"
 
 
 def file_gaps(file: FileCoverage, limit: int | None = RANGES_SHOWN) -> str:
@@ -239,14 +313,15 @@ def patch_row(group: GroupResult, precision: int) -> tuple[str, ...]:
     )
 
 
-def patch_gaps(file: FilePatch) -> str:
-    """'changed lines 12-14 not run; partial branches at 20'."""
+def patch_gaps(file: FilePatch, limit: int | None = None) -> str:
+    """'changed lines 12-14 not run; partial branches at 20', each kind capped to `limit`
+    ranges as in `file_gaps` (None shows them all)."""
     parts = []
     if file.uncovered_lines:
         word = "line" if len(file.uncovered_lines) == 1 else "lines"
-        parts.append(f"changed {word} {line_ranges(file.uncovered_lines)} not run")
+        parts.append(f"changed {word} {_capped(file.uncovered_lines, limit)} not run")
     if file.partial_lines:
-        parts.append(f"partial branches at {line_ranges(file.partial_lines)}")
+        parts.append(f"partial branches at {_capped(file.partial_lines, limit)}")
     return "; ".join(parts)
 
 
