@@ -363,6 +363,14 @@ def tests_line(tests: TestSummary) -> str:
     return f"{counts} in {tests.duration:.2f}s"
 
 
+def _missed_targets(group: GroupResult) -> list[str]:
+    patch = any(not check.passed for check in group.patch_checks)
+    if not patch:
+        return [group.name]
+    own = group.coverage_status is Status.FAILED
+    return [group.name, f"{group.name} patch"] if own else [f"{group.name} patch"]
+
+
 def headline(outcome: Outcome) -> str:
     """The closing line: what the gate decided."""
     evaluation = outcome.evaluation
@@ -376,8 +384,10 @@ def headline(outcome: Outcome) -> str:
         failed = evaluation.failed_groups
         empty = evaluation.empty_classes
         if failed:
-            names = ", ".join(g.name for g in failed)
-            parts.append(f"{len(failed)} below target ({names})")
+            # Each missed target by the table that shows it: "critical" (its own thresholds),
+            # "critical patch" (its changed lines), or both.
+            names = [name for group in failed for name in _missed_targets(group)]
+            parts.append(f"{len(names)} below target ({', '.join(names)})")
         if empty:
             parts.append(f"{len(empty)} without files ({', '.join(g.name for g in empty)})")
     if outcome.baseline is not None and not outcome.baseline.passed:
