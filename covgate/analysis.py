@@ -13,22 +13,29 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import shutil
 import signal
 import sqlite3
 import tempfile
 import threading
+import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from covgate.cores import Project
-from covgate.errors import ConfigError, DataError, NothingToJudge
+from covgate.errors import ConfigError, CovgateError, DataError, NothingToJudge
 from covgate.model import FileCoverage, Measurement
 from covgate.paths import Resolver, working_directory
 
 if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+
     from coverage import Coverage
 
     from covgate.cache import AnalysisCache
@@ -247,23 +254,7 @@ def analyse(
         finally:
             _WORKER.clear()
     else:
-        # The pool starts before the first progress report (a progress display may start a
-        # thread then: no fork beside it). A normal end lets the workers finish and exit; an
-        # error or an interrupt terminates them.
-        pool = _context().Pool(min(jobs, len(tasks)), initializer=_worker_signals)
-        try:
-            if progress:
-                progress(0, len(morfs))
-            for part in pool.imap(_analyse_chunk, tasks):
-                results.extend(part)
-                if progress:
-                    progress(len(results), len(morfs))
-            pool.close()
-        except BaseException:
-            pool.terminate()
-            raise
-        finally:
-            pool.join()
+        results = _in_workers(tasks, min(jobs, len(tasks)), progress, len(morfs))
     results.sort(key=lambda f: f.path)
     if opened.cache is not None:
         keep = (analysis_cache.entry_name(analysis_cache.relative(m, root)) for m in morfs)
@@ -290,24 +281,218 @@ def _chunks(morfs: Sequence[str], root: Path, jobs: int) -> Iterator[list[str]]:
         start += step
 
 
-def _context() -> multiprocessing.context.BaseContext:
+# The workers are processes of our own, one pipe each, rather than a multiprocessing.Pool or
+# a concurrent.futures.ProcessPoolExecutor. A Pool waits forever for the task of a worker that
+# was killed (by the out-of-memory killer, kill -9): it starts a replacement, and the lost task
+# never returns. A ProcessPoolExecutor notices (BrokenProcessPool), but up to Python 3.14 its
+# error does not say which worker died or how, and up to 3.13 it has no way to stop the workers
+# still running (shutdown only cancels what has not started). Both also run threads in this
+# process while they start workers. Here the main process runs no thread: it waits on each
+# busy worker's pipe and process at once, so that a worker that ends without answering is seen
+# at once, with its exit status.
+
+
+# Each worker holds the task it works on and the next one, so that it never waits for this
+# process between two tasks.
+IN_FLIGHT = 2
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    connection: Connection
+    tasks: deque[int] = field(default_factory=deque)
+    """The indexes of the tasks it was given and has not answered, in order."""
+
+
+def _in_workers(
+    tasks: Sequence[Task], count: int, progress: ProgressCallback | None, total: int
+) -> list[FileCoverage]:
+    """The files of `tasks` analysed by `count` worker processes. The results are taken in
+    task order, so an error raised by a worker is the first in that order, as in a serial run.
+    A normal end lets the workers finish and exit; an error, an interrupt or a worker that
+    dies terminates them all."""
+    context = _context()
+    workers: list[_Worker] = []
+    try:
+        with _signals_held(context):
+            for _ in range(count):
+                ours, theirs = context.Pipe()
+                process = context.Process(target=_serve, args=(theirs,), daemon=True)
+                process.start()
+                theirs.close()  # the worker's end lives in the worker only: its death is an EOF
+                workers.append(_Worker(process, ours))
+        # After the workers start: a progress display may start a thread (no fork beside it).
+        if progress:
+            progress(0, total)
+        outcomes: dict[int, _Outcome] = {}
+        given = 0
+        for _ in range(IN_FLIGHT):
+            for worker in workers:
+                given = _give(worker, tasks, given)
+        results: list[FileCoverage] = []
+        for taken in range(len(tasks)):
+            while taken not in outcomes:
+                busy = [w for w in workers if w.tasks]
+                waited = [w.connection for w in busy] + [w.process.sentinel for w in busy]
+                ready = set(wait(waited))
+                for worker in busy:
+                    if worker.connection in ready or worker.process.sentinel in ready:
+                        outcomes[worker.tasks.popleft()] = _receive(worker)
+                        given = _give(worker, tasks, given)
+            outcome = outcomes.pop(taken)
+            if isinstance(outcome, _Failure):
+                raise outcome.error from outcome.cause()
+            results.extend(outcome)
+            if progress:
+                progress(len(results), total)
+        for worker in workers:
+            with contextlib.suppress(OSError):  # one that died after its last task
+                worker.connection.send(None)
+    except BaseException:
+        for worker in workers:
+            worker.process.terminate()
+        raise
+    finally:
+        for worker in workers:
+            worker.process.join()
+            worker.connection.close()
+    return results
+
+
+def _give(worker: _Worker, tasks: Sequence[Task], given: int) -> int:
+    """Send `worker` the next task if one is left; the count of tasks given after it."""
+    if given == len(tasks):
+        return given
+    try:
+        worker.connection.send(tasks[given])
+    except OSError:  # its end is closed: it died
+        raise _died(worker.process) from None
+    worker.tasks.append(given)
+    return given + 1
+
+
+def _receive(worker: _Worker) -> _Outcome:
+    """What `worker` answers to its task; a DataError when it ended without answering."""
+    try:
+        if worker.connection.poll():
+            outcome: _Outcome = worker.connection.recv()
+            return outcome
+    except (EOFError, OSError):  # ended, perhaps in the middle of its answer
+        pass
+    raise _died(worker.process)
+
+
+def _died(process: BaseProcess) -> DataError:
+    """The one-line error for a worker that ended before it finished its task."""
+    process.join(timeout=5)  # its pipe closes as it ends, a moment before its exit status
+    code = process.exitcode
+    if code is None:
+        how = "stopped answering"
+    elif code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown"
+        if name == "SIGKILL":
+            name += ", perhaps by the out-of-memory killer"
+        how = f"was killed by signal {-code} ({name}) before it finished"
+    else:
+        how = f"exited with status {code} before it finished"
+    return DataError(
+        f"an analysis worker (process {process.pid}) {how}; nothing was judged: run covgate again"
+    )
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An exception raised in a worker, and its traceback there."""
+
+    error: BaseException
+    remote_traceback: str
+
+    def cause(self) -> BaseException | None:
+        """What a traceback shows the error came from: the worker's own traceback (a one-line
+        CovgateError shows none)."""
+        if isinstance(self.error, CovgateError):
+            return None
+        return _WorkerTraceback(self.remote_traceback)
+
+
+class _WorkerTraceback(Exception):
+    def __str__(self) -> str:
+        return f"in the analysis worker:\n{self.args[0]}"
+
+
+_Outcome = list[FileCoverage] | _Failure
+
+
+def _serve(connection: Connection) -> None:
+    """A worker's life: analyse each task received, answer with its files or its error,
+    and end at None (or when the main process has gone)."""
+    _worker_signals()
+    while True:
+        try:
+            task = connection.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        answer: _Outcome
+        try:
+            answer = _analyse_chunk(task)
+        except Exception as exc:  # noqa: BLE001 - sent back, raised in the main process
+            answer = _Failure(exc, traceback.format_exc())
+        try:
+            connection.send(answer)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # an odd exception
+            text = answer.remote_traceback if isinstance(answer, _Failure) else ""
+            connection.send(_Failure(RuntimeError(f"cannot send the result: {exc}"), text))
+
+
+def _context() -> ForkContext | ForkServerContext | SpawnContext:
     """fork where it is safe (no other thread runs), else the platform's safe method."""
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+_HELD = frozenset(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signals_held(context: ForkContext | ForkServerContext | SpawnContext) -> Iterator[None]:
+    """While workers are forked, Ctrl-C, SIGTERM and SIGHUP wait. A forked worker has
+    covgate's own handlers until `_worker_signals` replaces them; a signal then would print
+    a traceback from the worker. It comes after, with the worker's default handling, and in
+    the main process as soon as the workers have started."""
+    if context.get_start_method() != "fork" or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _worker_signals() -> None:
     """Workers start with default signal handling, never covgate's own handlers (inherited
-    through fork, they printed a traceback when the pool was terminated). Ctrl-C reaches
-    the whole process group: workers ignore it, and the main process stops them, so a worker
-    never dies with its tasks unfinished while the pool waits for them."""
+    through fork, they printed a traceback when the workers were terminated). Ctrl-C reaches
+    the whole process group: workers ignore it, and the main process stops them, so that
+    Ctrl-C is an interrupt (exit 130), never a worker killed by SIGINT."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
             signal.signal(number, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # held while it was forked (`_signals_held`)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
 
 
 def _load(data_file: str, root: str) -> Coverage:
@@ -349,7 +534,7 @@ def _reported_files(cov: Coverage, root: Path) -> tuple[list[str], bool]:
 
 
 # Per process: its own Coverage object, built after the fork on the first task (an error
-# there travels back with the task, where a failing pool initializer would respawn forever).
+# there travels back with the task, as any other).
 _WORKER: dict[tuple[str, str], Coverage] = {}
 
 
