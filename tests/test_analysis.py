@@ -4,6 +4,7 @@ by a real signal. Nothing is mocked."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
@@ -11,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -77,50 +80,111 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-@slow
-@pytest.mark.skipif(
+@contextlib.contextmanager
+def _check(root: Path, temp: Path) -> Iterator[subprocess.Popen[str]]:
+    """`covgate check --no-cache` running in `root`, with `temp` as its temporary folder, in a
+    session of its own; whatever is left of that session is killed at the end."""
+    temp.mkdir()
+    with subprocess.Popen(
+        [sys.executable, "-m", "covgate", "check", "--no-cache"],
+        cwd=root, env={**clean_env(), "TMPDIR": str(temp)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as process:  # fmt: skip
+        try:
+            yield process
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class Ended:
+    code: int
+    out: str
+    err: str
+    workers: frozenset[int]
+    """Every worker seen while covgate ran."""
+    survivors: tuple[int, ...]
+    """Those still running once covgate has ended."""
+
+
+def _ended(process: subprocess.Popen[str], workers: list[int], deadline: float) -> Ended:
+    """Wait for covgate to end, noting its workers."""
+    seen = set(workers)
+    while process.poll() is None:
+        assert time.monotonic() < deadline, "covgate did not stop"
+        seen.update(_children(process.pid))
+        time.sleep(0.002)
+    survivors = tuple(pid for pid in sorted(seen) if Path(f"/proc/{pid}").exists())
+    with contextlib.suppress(ProcessLookupError):  # a survivor would keep the output open
+        os.killpg(process.pid, signal.SIGKILL)
+    out, err = process.communicate(timeout=10)
+    return Ended(process.returncode, out, err, frozenset(seen), survivors)
+
+
+reads_proc = pytest.mark.skipif(
     not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
     reason="finds the workers in /proc (Linux)",
 )
-@pytest.mark.skipif(analysis.available_cpus() < 2, reason="one CPU: no analysis workers")
+two_cpus = pytest.mark.skipif(analysis.available_cpus() < 2, reason="one CPU: no workers")
+
+
+@slow
+@reads_proc
+@two_cpus
 def test_a_killed_worker_stops_the_analysis_with_one_line(wide: Path, tmp_path: Path) -> None:
     temp = tmp_path / "temp"
-    temp.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "covgate", "check", "--no-cache"],
-        cwd=wide, env={**clean_env(), "TMPDIR": str(temp)}, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
+    deadline = time.monotonic() + 30
+    with _check(wide, temp) as process:
         # Every worker has started, and the first one is analysing (it has used the CPU).
         count = min(analysis.available_cpus(), MODULES + 1)
-        deadline = time.monotonic() + 30
         while len(workers := _children(process.pid)) < count or not _cpu_ticks(workers[0]):
             assert time.monotonic() < deadline, f"{count} analysis workers never worked"
             assert process.poll() is None, process.communicate()
             time.sleep(0.002)
         assert [p.name[:8] for p in temp.iterdir()] == ["covgate-"]  # the data's copy
         os.kill(workers[0], signal.SIGKILL)
-        seen = set(workers)
-        while process.poll() is None:
-            assert time.monotonic() < deadline, "covgate did not stop after its worker died"
-            seen.update(_children(process.pid))
-            time.sleep(0.002)
-        out, err = process.communicate()
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)  # its session: covgate and its workers
-            process.communicate()
+        ended = _ended(process, workers, deadline)
 
-    assert (process.returncode, out, err) == (
+    assert (ended.code, ended.out, ended.err) == (
         ExitCode.USAGE,
         "",
         f"covgate: error: an analysis worker (process {workers[0]}) was killed by signal 9 "
         "(SIGKILL, perhaps by the out-of-memory killer) before it finished; nothing was "
         "judged: run covgate again\n",
     )
-    assert len(seen) >= 2, "the other workers had started"
-    assert [pid for pid in seen if Path(f"/proc/{pid}").exists()] == []
+    assert len(ended.workers) >= 2, "the other workers had started"
+    assert ended.survivors == ()
+    assert list(temp.iterdir()) == []
+
+
+@slow
+@reads_proc
+@two_cpus
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_as_the_workers_start_is_exit_130(
+    wide: Path, tmp_path: Path, signum: int
+) -> None:
+    """Ctrl-C (to the process group) or SIGTERM (to covgate) the moment the first worker
+    exists, before it has set its own signal handling."""
+    temp = tmp_path / "temp"
+    deadline = time.monotonic() + 30
+    with _check(wide, temp) as process:
+        while not (workers := _children(process.pid)):  # no sleep: as early as can be
+            assert time.monotonic() < deadline, "no analysis worker started"
+            assert process.poll() is None, process.communicate()
+        if signum == signal.SIGINT:
+            os.killpg(process.pid, signum)
+        else:
+            os.kill(process.pid, signum)
+        ended = _ended(process, workers, deadline)
+
+    assert (ended.code, ended.out, ended.err) == (
+        ExitCode.INTERRUPTED,
+        "",
+        "\ncovgate: interrupted\n",
+    )
+    assert ended.survivors == ()
     assert list(temp.iterdir()) == []
 
 
