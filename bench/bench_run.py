@@ -104,7 +104,25 @@ def prepare(suite: Suite | None = None, folder: Path | None = None, *, branch: b
         project = folder
     (project / ".coveragerc").write_text(coveragerc(suite, branch))
     (project / "covgate.toml").write_text(covgate_toml(suite, branch))
+    if not has_pytest_config(project):
+        # Else pytest, looking upwards, would take this repository's own settings (its plugins,
+        # --strict-config) for a suite that has none: an empty pytest.ini stops the search there,
+        # as the sdist unpacked anywhere else runs.
+        (project / "pytest.ini").write_text("[pytest]\n")
     return project
+
+
+def has_pytest_config(project: Path) -> bool:
+    """Whether the folder holds a pytest configuration of its own (pytest's own rules)."""
+    if (project / "pytest.ini").is_file():
+        return True
+    sections = {"pyproject.toml": "[tool.pytest.ini_options]", "tox.ini": "[pytest]",
+                "setup.cfg": "[tool:pytest]"}  # fmt: skip
+    for name, header in sections.items():
+        path = project / name
+        if path.is_file() and header in path.read_text(encoding="utf-8", errors="replace"):
+            return True
+    return False
 
 
 def clean(project: Path) -> None:
