@@ -17,13 +17,14 @@ import pickle
 import shutil
 import signal
 import sqlite3
+import sys
 import tempfile
 import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,9 +35,18 @@ from covgate.model import FileCoverage, Measurement
 from covgate.paths import Resolver, working_directory
 
 if TYPE_CHECKING:
-    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+    from typing import TypeAlias
 
     from coverage import Coverage
+
+    if sys.platform == "win32":  # spawn only, and pipes of another kind
+        from multiprocessing.connection import PipeConnection as Connection
+        from multiprocessing.context import SpawnContext as Context
+    else:
+        from multiprocessing.connection import Connection
+        from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+
+        Context: TypeAlias = ForkContext | ForkServerContext | SpawnContext
 
     from covgate.cache import AnalysisCache
 
@@ -450,8 +460,10 @@ def _serve(connection: Connection) -> None:
             connection.send(_Failure(RuntimeError(f"cannot send the result: {exc}"), text))
 
 
-def _context() -> ForkContext | ForkServerContext | SpawnContext:
+def _context() -> Context:
     """fork where it is safe (no other thread runs), else the platform's safe method."""
+    if sys.platform == "win32":
+        return multiprocessing.get_context("spawn")
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
@@ -466,12 +478,12 @@ _HELD = frozenset(
 
 
 @contextlib.contextmanager
-def _signals_held(context: ForkContext | ForkServerContext | SpawnContext) -> Iterator[None]:
+def _signals_held(context: Context) -> Iterator[None]:
     """While workers are forked, Ctrl-C, SIGTERM and SIGHUP wait. A forked worker has
     covgate's own handlers until `_worker_signals` replaces them; a signal then would print
     a traceback from the worker. It comes after, with the worker's default handling, and in
     the main process as soon as the workers have started."""
-    if context.get_start_method() != "fork" or not hasattr(signal, "pthread_sigmask"):
+    if sys.platform == "win32" or context.get_start_method() != "fork":
         yield
         return
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
@@ -491,7 +503,7 @@ def _worker_signals() -> None:
         number = getattr(signal, name, None)
         if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
             signal.signal(number, signal.SIG_DFL)
-    if hasattr(signal, "pthread_sigmask"):  # held while it was forked (`_signals_held`)
+    if sys.platform != "win32":  # held while it was forked (`_signals_held`)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
 
 
