@@ -47,10 +47,10 @@ SUFFIX = ".json"
 # A temporary file this old is the leftover of a run that died while writing it.
 STALE_TEMPORARY_SECONDS = 3600.0
 # The parser's attributes an entry snapshots; the cache is used only where all exist, and only
-# with the coverage.py releases its equality with `coverage report` was tested on (7.14 to
-# 7.17): another is analysed without the cache (slower, never wrong).
+# with the coverage.py releases its equality with coverage.py's own analysis was tested on
+# (7.12 to 7.17): another is analysed without the cache (slower, never wrong).
 PARSER_FIELDS = ("statements", "excluded", "multiline_map", "_with_jump_fixers", "exit_counts")
-VERIFIED_FROM = (7, 14)
+VERIFIED_FROM = (7, 12)
 VERIFIED_BELOW = (7, 18)
 
 
