@@ -21,26 +21,13 @@ import pytest
 from covgate import analysis
 from covgate.errors import DataError, ExitCode
 from tests.helpers import clean_env, measure, write_files
+from tests.sources_fixtures import MODULE
 
 slow = pytest.mark.slow
 MODULES = 60
 FUNCTIONS = 12
-"""Enough that analysing the modules without the cache takes a few seconds on two cores."""
-
-FUNCTION = """
-def classify_{f}(values, limit={f}):
-    small, large = [], []
-    for value in values:
-        if value < limit:
-            small.append(value)
-        elif value == limit:
-            continue
-        else:
-            large.append(value)
-    if not small:
-        return None
-    return len(small), len(large)
-"""
+"""Enough that analysing the modules without the cache takes a few seconds on two cores
+(each function is a pair from the fixtures' MODULE: one that branches, one never called)."""
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +35,7 @@ def wide(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A measured project of MODULES modules, each of FUNCTIONS functions (one of them called),
     its data naming the files relatively (the project can be copied)."""
     root = tmp_path_factory.mktemp("wide")
-    module = "".join(FUNCTION.format(f=f) for f in range(FUNCTIONS))
+    module = "\n\n".join(MODULE.format(n=f) for f in range(FUNCTIONS))
     files = {f"big/mod_{m:03d}.py": module for m in range(MODULES)}
     imports = "".join(f"import big.mod_{m:03d}\n" for m in range(MODULES))
     calls = "".join(f"    big.mod_{m:03d}.classify_0([0, 1000])\n" for m in range(MODULES))
