@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,16 @@ class Counts:
     def percent(self) -> float:
         """The unrounded percentage, for machines (decisions use `ratio`)."""
         return 100.0 * self.covered / self.total if self.total else 100.0
+
+
+_Missing = TypeVar("_Missing", "FileCoverage", "FilePatch")
+
+
+def _most_missing(files: Iterable[_Missing], limit: int) -> tuple[_Missing, ...]:
+    """The files with any uncovered statement or branch, most first, then by path."""
+    with_missing = [f for f in files if f.counts.missing]
+    with_missing.sort(key=lambda f: (-f.counts.missing, f.path))
+    return tuple(with_missing[:limit])
 
 
 def _ratio(covered: int, total: int) -> Fraction:
@@ -282,9 +293,7 @@ class PatchResult:
     def most_missing(self, limit: int = 5) -> tuple[FilePatch, ...]:
         """The changed files with the most uncovered changed statements and branches, most
         first."""
-        with_missing = [f for f in self.files if f.counts.missing]
-        with_missing.sort(key=lambda f: (-f.counts.missing, f.path))
-        return tuple(with_missing[:limit])
+        return _most_missing(self.files, limit)
 
 
 class Status(str, enum.Enum):
@@ -342,9 +351,7 @@ class GroupResult:
 
     def most_missing(self, limit: int = 5) -> tuple[FileCoverage, ...]:
         """The files with the most uncovered lines and branches, most first."""
-        with_missing = [f for f in self.files if f.counts.missing]
-        with_missing.sort(key=lambda f: (-f.counts.missing, f.path))
-        return tuple(with_missing[:limit])
+        return _most_missing(self.files, limit)
 
 
 @dataclass(frozen=True)
