@@ -56,6 +56,8 @@ def main(argv: list[str]) -> int:
     if importlib.util.find_spec("pytest_cov") is not None:
         # A `--cov` in the project's addopts would start a second tracer that takes over.
         argv = ["--no-cov", *argv]
+    # Loaded here and, through these arguments, in each xdist worker (see covgate._worker).
+    argv = ["-p", "covgate._worker", *argv]
     cov = start_coverage(data_file, branch == "1", core or None)
     if core_file:  # the tracer that really measures (coverage.py may have overruled a choice)
         with open(core_file, "w", encoding="utf-8") as stream:

@@ -186,6 +186,91 @@ def test_xdist_workers_count_exactly_as_a_serial_coverage_run(project: Path) -> 
         ), path
 
 
+def test_xdist_workers_start_coverage_in_covgates_plugin(project: Path) -> None:
+    """The workers measure from the moment pytest loads covgate's plugin, not from their
+    interpreter's start, and everything a test starts is measured from its start as always."""
+    write_files(
+        project,
+        {
+            "app/auth/child.py": """\
+                def only_in_child() -> str:
+                    return "child"
+                """,
+            "tests/test_worker.py": """\
+                import os
+                import subprocess
+                import sys
+
+
+                def test_a_worker_measures_after_pytest_started() -> None:
+                    assert os.environ.get("PYTEST_XDIST_WORKER")
+                    modules = list(sys.modules)
+                    assert modules.index("pytest") < modules.index("coverage")
+                    assert "COVGATE_WORKER_COVERAGE" not in os.environ
+                    assert os.environ.get("COVERAGE_PROCESS_CONFIG")
+
+
+                def test_its_children_measure_from_their_start() -> None:
+                    code = (
+                        "import sys; from app.auth.child import only_in_child; "
+                        "names = list(sys.modules); "
+                        "assert names.index('coverage') < names.index('app.auth.child'); "
+                        "print(only_in_child())"
+                    )
+                    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                         text=True, check=True)
+                    assert out.stdout.strip() == "child"
+                """,
+        },
+    )
+    result = covgate(project, "run", "-n", "2", "--report", "json:report.json")
+    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
+    assert reported_tests(project)["passed"] == 5
+    files = {f["path"]: f for f in report(project)["files"]}  # type: ignore[attr-defined]
+    assert (
+        files["app/auth/child.py"]["statements"],
+        files["app/auth/child.py"]["missing_lines"],
+    ) == (2, [])
+
+
+def test_xdist_workers_measure_from_their_start_when_project_code_loads_before_covgate(
+    project: Path,
+) -> None:
+    """A project whose own pytest plugin pytest loads before covgate's (through `-p` in its
+    addopts) runs code in each worker before covgate's plugin could start measuring there:
+    its workers are measured from interpreter start instead, and nothing is missed."""
+    write_files(
+        project,
+        {
+            "app/plugin.py": """\
+                import os
+
+                if os.environ.get("PYTEST_XDIST_WORKER"):
+                    LOADED_IN = "worker"
+                else:
+                    LOADED_IN = "controller"
+                """,
+            "tests/test_order.py": """\
+                import sys
+
+
+                def test_the_worker_measured_from_its_start() -> None:
+                    modules = list(sys.modules)
+                    assert modules.index("coverage") < modules.index("pytest")
+                """,
+        },
+    )
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '\n[tool.pytest.ini_options]\naddopts = "-p app.plugin"\n'
+    )
+    result = covgate(project, "run", "-n", "2", "--report", "json:report.json")
+    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
+    files = {f["path"]: f for f in report(project)["files"]}  # type: ignore[attr-defined]
+    plugin = files["app/plugin.py"]
+    assert (plugin["statements"], plugin["missing_lines"], plugin["missing_branches"]) == (4, [], 0)
+
+
 def test_stale_data_never_leaks_into_a_run(project: Path) -> None:
     # A first run with an extra test that covers more; then that test is removed.
     write_files(project, {"tests/test_extra.py": TEST_EXTRA})
