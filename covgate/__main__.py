@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from covgate.cli import main
+from covgate.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

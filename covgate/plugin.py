@@ -43,6 +43,8 @@ class Recorder:
         self.stopped: str | None = None
         self.started = time.perf_counter()
         self.config: pytest.Config | None = None
+        self.distributed = False
+        """Whether xdist ran the tests in workers (and none in this process)."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
         self._journal = os.open(results.journal_path(path), flags, 0o644)
 
@@ -55,6 +57,10 @@ class Recorder:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.started = time.perf_counter()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_setupnodes(self, config: pytest.Config, specs: list[Any]) -> None:
+        self.distributed = True
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._set_collected(len(session.items))
