@@ -17,7 +17,10 @@ Python gets its own virtual environment under bench/.work/run/ with covgate (edi
 this checkout), pytest-cov and pytest-xdist.
 
 covgate's runs keep their analysis cache (`.covgate/`) between rounds, as a developer's
-repeated runs do; the first, untimed run of each command fills it.
+repeated runs do; the first, untimed run of each command fills it. Python writes bytecode
+caches for every run under bench/.work/run/pycache (as on a usual machine, even where
+PYTHONDONTWRITEBYTECODE is set), which that untimed run warms too: without them, each
+process of each round compiles the suite, its tests and the tools again.
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ def covgate_toml(suite: Suite, branch: bool) -> str:
 def env() -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COV_"))}
     clean["NO_COLOR"] = "1"
+    clean.pop("PYTHONDONTWRITEBYTECODE", None)
+    clean["PYTHONPYCACHEPREFIX"] = str(WORK / "pycache")
     return clean
 
 

@@ -250,6 +250,7 @@ def run(
             announce=echo if opts.verbosity >= 0 else None,
             progress=progress,
             guards=guards,
+            meanwhile=lambda: load_renderers(opts),
         )
 
     return gate(opts, work)
@@ -462,6 +463,14 @@ def init_command(root: Path | None, force: bool) -> int:
     for line in summary(result):
         emit(line)
     return ExitCode.OK
+
+
+def load_renderers(opts: Options) -> None:
+    """Import the report formats `opts` asks for (rich among them), ahead of their use."""
+    from covgate.report import renderer
+
+    for target in opts.reports:
+        renderer(target.format)
 
 
 def write_reports(outcome: Outcome, opts: Options) -> None:

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -111,8 +111,11 @@ def remove_stale_workspaces(base: Path) -> list[Path]:
     return removed
 
 
-def run_pytest(plan: RunPlan, folder: Path) -> RunResult:
-    """Run the suite in a child process group; SIGINT/SIGTERM stop the whole group."""
+def run_pytest(
+    plan: RunPlan, folder: Path, meanwhile: Callable[[], object] | None = None
+) -> RunResult:
+    """Run the suite in a child process group; SIGINT/SIGTERM stop the whole group.
+    `meanwhile` is called once the child started (to prepare what comes after the tests)."""
     data_folder = folder / "data"
     data_folder.mkdir()
     results = folder / "results.json"
@@ -139,6 +142,8 @@ def run_pytest(plan: RunPlan, folder: Path) -> RunResult:
     forwarded = [getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
     previous = {sig: signal.signal(sig, forward) for sig in forwarded}
     try:
+        if meanwhile is not None:
+            meanwhile()
         returncode = _wait(process, received)
     finally:
         for sig, handler in previous.items():
