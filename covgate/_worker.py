@@ -38,6 +38,7 @@ STARTUP_VARIABLES = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
 # The packages whose code runs in a worker before this module: xdist's worker loop and
 # execnet's bootstrap (the controller imports them too, but after this module).
 _WORKER_PACKAGES = ("xdist", "execnet")
+_SOURCE_SUFFIXES = (".py", ".pyw", ".pyc")
 
 
 def _start_in_worker() -> None:
@@ -62,14 +63,27 @@ _LOADED_BEFORE = _module_files()
 
 
 def measured_early(cov: Coverage, files: Iterable[str]) -> bool:
-    """Whether coverage.py would measure any of `files`; True when it cannot be told."""
+    """Whether coverage.py would measure any of `files`; True when it cannot be told.
+
+    Most of them ran here under the tracer already, which then asked coverage.py and kept
+    the answer: that answer is taken (asking again costs a realpath per file, 70 ms for a
+    few hundred). Compiled modules are never measured."""
     should_trace = getattr(getattr(cov, "_inorout", None), "should_trace", None)
     if should_trace is None:
         return True
+    decided = getattr(getattr(cov, "_collector", None), "should_trace_cache", None)
+    if not isinstance(decided, dict):
+        decided = {}
     try:
-        return any(should_trace(file).trace for file in files)
+        for file in files:
+            if not file.endswith(_SOURCE_SUFFIXES):
+                continue
+            disposition = decided[file] if file in decided else should_trace(file)
+            if disposition is not None and disposition.trace:
+                return True
     except Exception:  # noqa: BLE001 -- coverage.py's internals differ: measure from the start
         return True
+    return False
 
 
 class _Moved:
