@@ -125,14 +125,20 @@ def test_pytest_usage_error_exit_3(project: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+# Code that the tests below run in a child Python only.
+CHILD_MODULE = {
+    "app/auth/child.py": """\
+        def only_in_child() -> str:
+            return "child"
+        """
+}
+
+
 def test_code_run_in_a_child_python_is_measured(project: Path) -> None:
     write_files(
         project,
         {
-            "app/auth/child.py": """\
-                def only_in_child() -> str:
-                    return "child"
-                """,
+            **CHILD_MODULE,
             "tests/test_child.py": """\
                 import subprocess
                 import sys
@@ -192,10 +198,7 @@ def test_xdist_workers_start_coverage_in_covgates_plugin(project: Path) -> None:
     write_files(
         project,
         {
-            "app/auth/child.py": """\
-                def only_in_child() -> str:
-                    return "child"
-                """,
+            **CHILD_MODULE,
             "tests/test_worker.py": """\
                 import os
                 import subprocess
