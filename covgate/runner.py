@@ -5,8 +5,8 @@ a `coverage.Coverage` with the project's own configuration (plus a private data 
 parallel mode), exports it to every Python subprocess through coverage.py's own
 COVERAGE_PROCESS_CONFIG mechanism (what `[run] patch = subprocess` does), and then runs
 pytest with covgate's plugin (covgate.plugin), which records the test results. pytest-xdist
-workers are such subprocesses, so they are measured the same way as any code a test runs in
-a child Python, with one mechanism and no extra plugin.
+workers get the same configuration, and start measuring when pytest loads covgate._worker
+there, unless that would miss something (see that module).
 
 The child leads a process group of its own (on Windows: a new process group), so that an
 interrupt stops pytest, its workers and whatever the tests started; a small watchdog process
